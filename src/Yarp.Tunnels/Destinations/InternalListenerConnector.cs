@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Http;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Telemetry;
+using Yarp.Tunnels.Utilities;
+
+namespace Yarp.Tunnels.Destinations;
+
+/// <summary>
+/// Carries YARP's HTTP client to envoy-internal destinations. A request to <c>envoy-internal://NAME/p</c> is rewritten
+/// to a synthetic host unique to (listener, endpoint id, passed metadata and state), so the connection pool never
+/// shares a connection between destinations or downstream states; <see cref="ConnectAsync"/> then opens the in-memory
+/// connection for that host. Every other host gets a plain socket.
+/// </summary>
+internal sealed partial class InternalListenerConnector
+{
+    private const string SyntheticDomain = ".envoy-internal.invalid";
+
+    private readonly ConcurrentDictionary<string, ConnectTarget> _targetsByKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConnectTarget> _targetsByHost = new(StringComparer.OrdinalIgnoreCase);
+    private readonly InternalListenerRegistry _registry;
+    private readonly TunnelMetrics _metrics;
+    private readonly ILogger<InternalListenerConnector> _logger;
+    private int _lastTarget;
+
+    public InternalListenerConnector(InternalListenerRegistry registry, TunnelMetrics metrics, ILogger<InternalListenerConnector> logger)
+    {
+        _registry = registry;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>Rewrites an envoy-internal request in place; other requests are left alone.</summary>
+    public void Rewrite(HttpRequestMessage request, string clusterId)
+    {
+        var uri = request.RequestUri;
+        if (uri is null || !InternalAddress.IsInternal(uri.OriginalString))
+        {
+            return;
+        }
+        if (!InternalAddress.TryParse(uri.OriginalString, out var name, out var pathAndQuery, out var error))
+        {
+            throw new ArgumentException($"The destination address '{uri.OriginalString}' of cluster '{clusterId}' is invalid: {error}.");
+        }
+
+        request.Options.TryGetValue(InternalRequestTarget.OptionsKey, out var target);
+        var endpointId = target?.DestinationMetadata?.GetValueOrDefault(InternalUpstreamMetadata.EndpointId) ?? target?.DestinationId;
+        var metadata = CollectMetadata(clusterId, target);
+        var state = target?.State;
+
+        var key = string.Join('\n', name, endpointId, Fingerprint(metadata), SharedStateCollector.Fingerprint(state));
+        var connectTarget = _targetsByKey.GetOrAdd(key, static (_, arg) => arg.self.CreateTarget(arg.name, arg.clusterId,
+            new InternalConnectOptions { EndpointId = arg.endpointId, Metadata = arg.metadata, State = arg.state }),
+            (self: this, name, clusterId, endpointId, metadata, state));
+
+        request.RequestUri = new Uri("http://" + connectTarget.Host + pathAndQuery);
+        request.Headers.Host ??= name;
+    }
+
+    /// <summary>The <see cref="SocketsHttpHandler.ConnectCallback"/> for clusters that may hold envoy-internal destinations.</summary>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        if (_targetsByHost.TryGetValue(context.DnsEndPoint.Host, out var target))
+        {
+            try
+            {
+                return _registry.Connect(target.ListenerName, target.Options);
+            }
+            catch (InternalListenerNotFoundException ex)
+            {
+                _metrics.Scope(StatNames.ClusterFamily, target.ClusterId)[StatNames.UpstreamCxConnectFail].Increment();
+                _metrics.Scope(StatNames.ListenerFamily, StatNames.InternalListener(target.ListenerName))[StatNames.ConnectFail].Increment();
+                Log.InternalListenerMissing(_logger, target.ListenerName, target.ClusterId, ex);
+                throw;
+            }
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private ConnectTarget CreateTarget(string name, string clusterId, InternalConnectOptions options)
+    {
+        var id = Interlocked.Increment(ref _lastTarget);
+        var target = new ConnectTarget("t" + id.ToString("x", CultureInfo.InvariantCulture) + SyntheticDomain, name, clusterId, options);
+        _targetsByHost[target.Host] = target;
+        return target;
+    }
+
+    private Dictionary<string, string>? CollectMetadata(string clusterId, InternalRequestTarget? target)
+    {
+        if (target?.ClusterMetadata?.GetValueOrDefault(InternalUpstreamMetadata.PassthroughMetadata) is not { Length: > 0 } list)
+        {
+            return null;
+        }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var separator = entry.IndexOf(':', StringComparison.Ordinal);
+            var kind = separator < 0 ? "host" : entry[..separator];
+            var key = separator < 0 ? entry : entry[(separator + 1)..];
+            var source = string.Equals(kind, "cluster", StringComparison.OrdinalIgnoreCase) ? target.ClusterMetadata : target.DestinationMetadata;
+            if (source is not null && source.TryGetValue(key, out var value))
+            {
+                result[key] = value;
+            }
+            else
+            {
+                _metrics.Scope(StatNames.ClusterFamily, clusterId)[StatNames.NoMetadata].Increment();
+                Log.MetadataMissing(_logger, key, kind, clusterId);
+            }
+        }
+        return result;
+    }
+
+    private static string Fingerprint(Dictionary<string, string>? metadata)
+    {
+        if (metadata is null || metadata.Count == 0)
+        {
+            return "";
+        }
+        var hash = new HashCode();
+        foreach (var key in metadata.Keys.Order(StringComparer.Ordinal))
+        {
+            hash.Add(key, StringComparer.Ordinal);
+            hash.Add(metadata[key], StringComparer.Ordinal);
+        }
+        return hash.ToHashCode().ToString("x8", CultureInfo.InvariantCulture);
+    }
+
+    private sealed record ConnectTarget(string Host, string ListenerName, string ClusterId, InternalConnectOptions Options);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.InternalListenerMissing, LogLevel.Warning, "Internal listener '{ListenerName}' is not bound; the request to cluster '{ClusterId}' cannot be forwarded.", EventName = nameof(EventIds.InternalListenerMissing))]
+        public static partial void InternalListenerMissing(ILogger logger, string listenerName, string clusterId, Exception exception);
+
+        [LoggerMessage(EventIds.MetadataMissing, LogLevel.Debug, "Metadata key '{Key}' ({Kind}) is absent for cluster '{ClusterId}'; nothing passed through.", EventName = nameof(EventIds.MetadataMissing))]
+        public static partial void MetadataMissing(ILogger logger, string key, string kind, string clusterId);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Connections;
+using Yarp.Tunnels.Telemetry;
+
+namespace Yarp.Tunnels.InternalListeners;
+
+/// <summary>One bound internal listener name: where its connections go, its buffer size, its stats and its live connections.</summary>
+internal sealed class InternalListenerRegistration
+{
+    private readonly ConcurrentDictionary<InternalServerConnection, byte> _active = new();
+    private TaskCompletionSource? _drained;
+
+    public InternalListenerRegistration(string name, int bufferSizeKb, IInternalConnectionAcceptor acceptor, ListenerStats stats)
+    {
+        Name = name;
+        BufferSizeKb = bufferSizeKb;
+        Acceptor = acceptor;
+        Stats = stats;
+    }
+
+    public string Name { get; }
+
+    public int BufferSizeKb { get; }
+
+    public IInternalConnectionAcceptor Acceptor { get; }
+
+    public ListenerStats Stats { get; }
+
+    public int ActiveConnections => _active.Count;
+
+    public InternalStream Connect(InternalConnectOptions? options)
+    {
+        var pair = new InternalConnectionPair(this, options);
+        _active.TryAdd(pair.Server, 0);
+        Stats.ConnectionOpened();
+        if (!Acceptor.TryAccept(pair.Server))
+        {
+            pair.Client.Dispose();
+            _ = pair.Server.DisposeAsync();
+            throw new InternalListenerNotFoundException(Name);
+        }
+        return pair.Client;
+    }
+
+    public void OnServerConnectionClosed(InternalServerConnection connection)
+    {
+        if (_active.TryRemove(connection, out _))
+        {
+            Stats.ConnectionClosed();
+            if (_active.IsEmpty)
+            {
+                Volatile.Read(ref _drained)?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Waits for live connections to finish, then resets those still open after <paramref name="timeout"/>.</summary>
+    public async Task DrainAsync(TimeSpan timeout)
+    {
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        if (_active.IsEmpty)
+        {
+            return;
+        }
+
+        await Task.WhenAny(drained.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        foreach (var connection in _active.Keys)
+        {
+            connection.Abort(new ConnectionAbortedException($"The internal listener '{Name}' was removed and its drain timeout elapsed."));
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Yarp.Tunnels.Utilities;
+
+/// <summary>Every event id Yarp.Tunnels logs with, in one table.</summary>
+internal static class EventIds
+{
+    public const int InternalListenerMissing = 1;
+    public const int InternalConnectionOpened = 2;
+    public const int MetadataMissing = 3;
+
+    public const int TcpProxyListening = 10;
+    public const int TcpProxyNoDestination = 11;
+    public const int TcpProxyConnectFailed = 12;
+    public const int TcpProxyIdleTimeout = 13;
+    public const int TcpProxyRelayError = 14;
+    public const int TcpProxyAcceptError = 15;
+
+    public const int ListenerAdded = 20;
+    public const int ListenerRemoved = 21;
+    public const int ListenerDrained = 22;
+    public const int ListenerConfigInvalid = 23;
+    public const int ListenerBindFailed = 24;
+    public const int ProtocolSniffed = 25;
+}
