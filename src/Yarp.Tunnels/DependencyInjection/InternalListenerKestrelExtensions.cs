@@ -30,6 +30,7 @@ public static class InternalListenerKestrelExtensions
     public static void ListenInternal(this KestrelServerOptions options, string name, int bufferSizeKb, Action<ListenOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        (options.ApplicationServices?.GetService(typeof(CodeBoundInternalListeners)) as CodeBoundInternalListeners)?.Add(name);
         options.Listen(new InternalEndPoint(name, bufferSizeKb), configure ?? (_ => { }));
     }
 
@@ -43,6 +44,7 @@ public static class InternalListenerKestrelExtensions
         services.TryAddSingleton(InternalListenerRegistry.Shared);
         services.AddMetrics();
         services.TryAddSingleton<TunnelMetrics>();
+        services.TryAddSingleton<CodeBoundInternalListeners>();
         // Keep the socket transport whatever the registration order: Kestrel adds it with TryAdd.
         services.TryAddSingleton<IConnectionListenerFactory, SocketTransportFactory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, InternalTransportFactory>());

@@ -1,6 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Yarp.Tunnels.Configuration;
+using Yarp.Tunnels.TcpProxy;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Configuration.ClusterValidators;
 using Yarp.ReverseProxy.Forwarder;
@@ -36,6 +41,29 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterValidator, InternalDestinationValidator>());
         services.AddTransient<IStartupFilter, InternalListenerErrorStartupFilter>();
         DecorateProbingRequestFactory(services);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds every Yarp.Tunnels feature to the proxy: envoy-internal destinations and the listeners of
+    /// <c>Listeners</c> under <paramref name="reverseProxySection"/> (the section passed to <c>LoadFromConfig</c>),
+    /// plus any declared in <see cref="TunnelListenerOptions"/>. Listener changes in the configuration apply live.
+    /// </summary>
+    /// <param name="builder">The reverse proxy builder.</param>
+    /// <param name="reverseProxySection">The <c>ReverseProxy</c> configuration section, or null for code-only listeners.</param>
+    /// <param name="registry">The registry to bind and connect through; <see cref="InternalListenerRegistry.Shared"/> when null.</param>
+    public static IReverseProxyBuilder AddTunnels(this IReverseProxyBuilder builder, IConfiguration? reverseProxySection = null, InternalListenerRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddInternalListenerDestinations(registry);
+        var services = builder.Services;
+        services.AddOptions<TunnelListenerOptions>();
+        services.AddSingleton(new TunnelsConfigurationSource(reverseProxySection));
+        services.TryAddSingleton<ClusterDestinationPicker>();
+        services.TryAddSingleton<TcpProxyServices>();
+        services.TryAddSingleton<ListenerManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<ListenerManager>());
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>, TunnelsKestrelSetup>();
         return builder;
     }
 

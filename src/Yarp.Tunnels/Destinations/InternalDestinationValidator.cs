@@ -1,36 +1,27 @@
+using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Configuration.ClusterValidators;
+using Yarp.Tunnels.Configuration;
 
 namespace Yarp.Tunnels.Destinations;
 
-/// <summary>Rejects malformed envoy-internal destination addresses, naming the cluster and destination.</summary>
-internal sealed class InternalDestinationValidator : IClusterValidator
+/// <summary>
+/// Rejects malformed envoy-internal destination addresses and, when listeners are managed by Yarp.Tunnels, addresses
+/// naming an unknown internal listener; each error names the cluster and destination. The first validation also
+/// validates the listeners, so a bad configuration is reported all at once, before YARP starts.
+/// </summary>
+internal sealed class InternalDestinationValidator(IServiceProvider services) : IClusterValidator
 {
     public ValueTask ValidateAsync(ClusterConfig cluster, IList<Exception> errors)
     {
-        Validate(cluster, errors);
+        var manager = services.GetService<ListenerManager>();
+        manager?.EnsureValidated();
+        var messages = new List<string>();
+        ListenerConfigValidator.ValidateClusterReferences(cluster, manager is null ? _ => true : manager.IsKnownInternalListener, messages);
+        foreach (var message in messages)
+        {
+            errors.Add(new ArgumentException(message));
+        }
         return default;
-    }
-
-    public static void Validate(ClusterConfig cluster, IList<Exception> errors)
-    {
-        if (cluster.Destinations is null)
-        {
-            return;
-        }
-        foreach (var (id, destination) in cluster.Destinations)
-        {
-            Check(cluster.ClusterId, id, "Address", destination.Address, errors);
-            Check(cluster.ClusterId, id, "Health", destination.Health, errors);
-        }
-    }
-
-    private static void Check(string clusterId, string destinationId, string key, string? address, IList<Exception> errors)
-    {
-        if (InternalAddress.IsInternal(address) && !InternalAddress.TryParse(address!, out _, out _, out var error))
-        {
-            errors.Add(new ArgumentException(
-                $"Cluster '{clusterId}' destination '{destinationId}': {key} '{address}' is not a valid envoy-internal address: {error}."));
-        }
     }
 }

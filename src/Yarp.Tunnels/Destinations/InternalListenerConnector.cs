@@ -48,7 +48,7 @@ internal sealed partial class InternalListenerConnector
 
         request.Options.TryGetValue(InternalRequestTarget.OptionsKey, out var target);
         var endpointId = target?.DestinationMetadata?.GetValueOrDefault(InternalUpstreamMetadata.EndpointId) ?? target?.DestinationId;
-        var metadata = CollectMetadata(clusterId, target);
+        var metadata = PassthroughMetadata.Collect(clusterId, target?.ClusterMetadata, target?.DestinationMetadata, _metrics);
         var state = target?.State;
 
         var key = string.Join('\n', name, endpointId, Fingerprint(metadata), SharedStateCollector.Fingerprint(state));
@@ -99,33 +99,6 @@ internal sealed partial class InternalListenerConnector
         return target;
     }
 
-    private Dictionary<string, string>? CollectMetadata(string clusterId, InternalRequestTarget? target)
-    {
-        if (target?.ClusterMetadata?.GetValueOrDefault(InternalUpstreamMetadata.PassthroughMetadata) is not { Length: > 0 } list)
-        {
-            return null;
-        }
-
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var entry in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var separator = entry.IndexOf(':', StringComparison.Ordinal);
-            var kind = separator < 0 ? "host" : entry[..separator];
-            var key = separator < 0 ? entry : entry[(separator + 1)..];
-            var source = string.Equals(kind, "cluster", StringComparison.OrdinalIgnoreCase) ? target.ClusterMetadata : target.DestinationMetadata;
-            if (source is not null && source.TryGetValue(key, out var value))
-            {
-                result[key] = value;
-            }
-            else
-            {
-                _metrics.Scope(StatNames.ClusterFamily, clusterId)[StatNames.NoMetadata].Increment();
-                Log.MetadataMissing(_logger, key, kind, clusterId);
-            }
-        }
-        return result;
-    }
-
     private static string Fingerprint(Dictionary<string, string>? metadata)
     {
         if (metadata is null || metadata.Count == 0)
@@ -147,8 +120,5 @@ internal sealed partial class InternalListenerConnector
     {
         [LoggerMessage(EventIds.InternalListenerMissing, LogLevel.Warning, "Internal listener '{ListenerName}' is not bound; the request to cluster '{ClusterId}' cannot be forwarded.", EventName = nameof(EventIds.InternalListenerMissing))]
         public static partial void InternalListenerMissing(ILogger logger, string listenerName, string clusterId, Exception exception);
-
-        [LoggerMessage(EventIds.MetadataMissing, LogLevel.Debug, "Metadata key '{Key}' ({Kind}) is absent for cluster '{ClusterId}'; nothing passed through.", EventName = nameof(EventIds.MetadataMissing))]
-        public static partial void MetadataMissing(ILogger logger, string key, string kind, string clusterId);
     }
 }

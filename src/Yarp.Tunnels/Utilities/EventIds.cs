@@ -5,7 +5,6 @@ internal static class EventIds
 {
     public const int InternalListenerMissing = 1;
     public const int InternalConnectionOpened = 2;
-    public const int MetadataMissing = 3;
 
     public const int TcpProxyListening = 10;
     public const int TcpProxyNoDestination = 11;

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Primitives;
+
+namespace Yarp.Tunnels.Configuration;
+
+/// <summary>
+/// A Kestrel-shaped configuration: the app's own <c>Kestrel</c> section plus one <c>Endpoints</c> entry per HTTP socket
+/// listener of <c>ReverseProxy:Listeners</c>. Kestrel loads it with <c>reloadOnChange</c>, so listeners added or removed
+/// in appsettings.json are bound or unbound live.
+/// </summary>
+internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfigurationSource
+{
+    /// <summary>Prefixes projected endpoint names so they never collide with the app's own Kestrel endpoints.</summary>
+    public const string EndpointPrefix = "ReverseProxy_";
+
+    private readonly IConfiguration _kestrelSection;
+    private IReadOnlyList<ListenerSpec> _listeners = [];
+
+    public KestrelEndpointProjection(IConfiguration kestrelSection)
+    {
+        _kestrelSection = kestrelSection;
+        Configuration = new ConfigurationRoot([this]);
+        ChangeToken.OnChange(_kestrelSection.GetReloadToken, () => Publish(_listeners));
+    }
+
+    public IConfigurationRoot Configuration { get; }
+
+    public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
+
+    public void Publish(IReadOnlyList<ListenerSpec> listeners)
+    {
+        _listeners = listeners;
+        Load();
+        OnReload();
+    }
+
+    public override void Load()
+    {
+        var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in _kestrelSection.AsEnumerable(makePathsRelative: true))
+        {
+            if (value is not null)
+            {
+                data[key] = value;
+            }
+        }
+        foreach (var listener in _listeners)
+        {
+            if (listener.Kind != ListenerKind.SocketHttp)
+            {
+                continue;
+            }
+            var prefix = $"Endpoints:{EndpointPrefix}{listener.Name}:";
+            var endPoint = listener.SocketEndPoint!;
+            var host = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
+            data[prefix + "Url"] = $"http://{host}:{endPoint.Port}";
+            // Auto is served as HTTP/1.1 with a sniffer that hands HTTP/2 connections over.
+            data[prefix + "Protocols"] = listener.Protocols switch
+            {
+                ListenerProtocols.Http2 => "Http2",
+                ListenerProtocols.Http1AndHttp2 => "Http1AndHttp2",
+                _ => "Http1",
+            };
+        }
+        Data = data;
+    }
+}

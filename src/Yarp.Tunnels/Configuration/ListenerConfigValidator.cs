@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Net;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.Tunnels.Destinations;
+using Yarp.Tunnels.InternalListeners;
+
+namespace Yarp.Tunnels.Configuration;
+
+/// <summary>
+/// Validates listeners and the envoy-internal references of clusters together, collecting every error without
+/// short-circuiting, each naming the listener or cluster and the key.
+/// </summary>
+internal static class ListenerConfigValidator
+{
+    private const string TcpScheme = "tcp://";
+
+    public static List<ListenerSpec> Validate(IReadOnlyList<ListenerConfig> listeners, IReadOnlyList<ClusterConfig>? clusters,
+        Func<string, bool> isBoundElsewhere, IList<string> errors)
+    {
+        var specs = new List<ListenerSpec>();
+        var internalNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        var socketEndPoints = new Dictionary<IPEndPoint, string>();
+        var clusterIds = clusters?.Select(c => c.ClusterId).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        foreach (var listener in listeners)
+        {
+            var name = listener.Name;
+            var ok = true;
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add("A listener has no name.");
+                ok = false;
+            }
+
+            if (listener.BufferSizeKb is { } size && size is < 1 or > InternalEndPoint.MaxBufferSizeKb)
+            {
+                errors.Add($"Listener '{name}': BufferSizeKb {size} is out of range (1-{InternalEndPoint.MaxBufferSizeKb}).");
+                ok = false;
+            }
+            if (listener.DrainTimeout is { } drain && drain < TimeSpan.Zero)
+            {
+                errors.Add($"Listener '{name}': DrainTimeout must not be negative.");
+                ok = false;
+            }
+            ok &= ValidateTcpProxy(name, listener.TcpProxy, clusterIds, errors);
+
+            IPEndPoint? socket = null;
+            string? internalName = null;
+            var address = listener.Address;
+            if (string.IsNullOrWhiteSpace(address))
+            {
+                errors.Add($"Listener '{name}': Address is required (tcp://IP:PORT or envoy-internal://NAME).");
+                ok = false;
+            }
+            else if (InternalAddress.IsInternal(address))
+            {
+                if (!InternalAddress.TryParse(address, out internalName, out var path, out var error) || path != "/")
+                {
+                    errors.Add($"Listener '{name}': Address '{address}' is malformed: {error ?? "a listener address takes no path"}.");
+                    ok = false;
+                }
+                else if (!internalNames.TryAdd(internalName, name))
+                {
+                    errors.Add($"Listener '{name}': internal listener name '{internalName}' is already used by listener '{internalNames[internalName]}'.");
+                    ok = false;
+                }
+            }
+            else if (address.StartsWith(TcpScheme, StringComparison.OrdinalIgnoreCase) && TryParseIPEndPoint(address[TcpScheme.Length..], out socket))
+            {
+                if (!socketEndPoints.TryAdd(socket, name) && socket.Port != 0)
+                {
+                    errors.Add($"Listener '{name}': Address '{address}' is already used by listener '{socketEndPoints[socket]}'.");
+                    ok = false;
+                }
+            }
+            else
+            {
+                errors.Add($"Listener '{name}': Address '{address}' is malformed: expected tcp://IP:PORT or envoy-internal://NAME.");
+                ok = false;
+            }
+
+            if (ok)
+            {
+                var kind = (internalName is not null, listener.TcpProxy is not null) switch
+                {
+                    (true, true) => ListenerKind.InternalTcpProxy,
+                    (true, false) => ListenerKind.InternalHttp,
+                    (false, true) => ListenerKind.SocketTcpProxy,
+                    _ => ListenerKind.SocketHttp,
+                };
+                specs.Add(new ListenerSpec(listener, kind, socket, internalName));
+            }
+        }
+
+        foreach (var cluster in clusters ?? [])
+        {
+            ValidateClusterReferences(cluster, name => internalNames.ContainsKey(name) || isBoundElsewhere(name), errors);
+        }
+        return specs;
+    }
+
+    /// <summary>Checks that a cluster's envoy-internal destinations are well formed and name a known internal listener.</summary>
+    public static void ValidateClusterReferences(ClusterConfig cluster, Func<string, bool> isKnown, IList<string> errors)
+    {
+        foreach (var (id, destination) in cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
+        {
+            if (!InternalAddress.IsInternal(destination.Address))
+            {
+                continue;
+            }
+            if (!InternalAddress.TryParse(destination.Address, out var name, out _, out var error))
+            {
+                errors.Add($"Cluster '{cluster.ClusterId}' destination '{id}': Address '{destination.Address}' is not a valid envoy-internal address: {error}.");
+            }
+            else if (!isKnown(name))
+            {
+                errors.Add($"Cluster '{cluster.ClusterId}' destination '{id}': Address '{destination.Address}' names internal listener '{name}', which is neither declared in ReverseProxy:Listeners nor bound.");
+            }
+        }
+    }
+
+    private static bool ValidateTcpProxy(string name, TcpProxyConfig? tcp, HashSet<string>? clusterIds, IList<string> errors)
+    {
+        if (tcp is null)
+        {
+            return true;
+        }
+        var ok = true;
+        if (string.IsNullOrWhiteSpace(tcp.ClusterId))
+        {
+            errors.Add($"Listener '{name}': TcpProxy:ClusterId is required.");
+            ok = false;
+        }
+        else if (clusterIds is not null && !clusterIds.Contains(tcp.ClusterId))
+        {
+            errors.Add($"Listener '{name}': TcpProxy:ClusterId '{tcp.ClusterId}' names no cluster in ReverseProxy:Clusters.");
+            ok = false;
+        }
+        if (tcp.IdleTimeout is { } idle && idle < TimeSpan.Zero)
+        {
+            errors.Add($"Listener '{name}': TcpProxy:IdleTimeout must not be negative.");
+            ok = false;
+        }
+        if (tcp.ConnectTimeout is { } connect && connect <= TimeSpan.Zero)
+        {
+            errors.Add($"Listener '{name}': TcpProxy:ConnectTimeout must be positive.");
+            ok = false;
+        }
+        return ok;
+    }
+
+    private static bool TryParseIPEndPoint(string value, out IPEndPoint endPoint)
+    {
+        endPoint = null!;
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            return false;
+        }
+        if (!IPAddress.TryParse(value.AsSpan(0, colon).Trim("[]"), out var ip))
+        {
+            return false;
+        }
+        endPoint = new IPEndPoint(ip, port);
+        return true;
+    }
+}

@@ -1,0 +1,10 @@
+namespace Yarp.Tunnels.Configuration;
+
+/// <summary>What a listener binds and what it runs.</summary>
+internal enum ListenerKind
+{
+    SocketHttp,
+    SocketTcpProxy,
+    InternalHttp,
+    InternalTcpProxy,
+}

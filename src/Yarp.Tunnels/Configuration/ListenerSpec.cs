@@ -1,0 +1,17 @@
+using System.Net;
+
+namespace Yarp.Tunnels.Configuration;
+
+/// <summary>A validated listener: its config plus the endpoint it binds.</summary>
+internal sealed record ListenerSpec(ListenerConfig Config, ListenerKind Kind, IPEndPoint? SocketEndPoint, string? InternalName)
+{
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(30);
+
+    public string Name => Config.Name;
+
+    public ListenerProtocols Protocols => Config.Protocols ?? ListenerProtocols.Http1;
+
+    public TimeSpan DrainTimeout => Config.DrainTimeout ?? DefaultDrainTimeout;
+
+    public bool IsInternal => Kind is ListenerKind.InternalHttp or ListenerKind.InternalTcpProxy;
+}

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Yarp.Tunnels.InternalListeners;
+
+namespace Yarp.Tunnels.Configuration;
+
+/// <summary>
+/// Points Kestrel at the listener projection (reloading) and binds this host's hidden internal endpoints that serve
+/// config-declared internal HTTP listeners and HTTP/2 connections sniffed on <c>Auto</c> ports.
+/// </summary>
+internal sealed class TunnelsKestrelSetup(ListenerManager manager, InternalListenerRegistry registry) : IConfigureOptions<KestrelServerOptions>
+{
+    public void Configure(KestrelServerOptions options)
+    {
+        if (!manager.HasListeners)
+        {
+            return;
+        }
+
+        options.Configure(manager.Projection.Configuration, reloadOnChange: true);
+        if (!manager.HasHttpListeners)
+        {
+            return;
+        }
+
+        var sniffer = new ProtocolSniffer(registry, manager.ProfileName("h2"));
+        options.ListenInternal(manager.ProfileName("h1"), o => o.Protocols = HttpProtocols.Http1);
+        options.ListenInternal(manager.ProfileName("h2"), o => o.Protocols = HttpProtocols.Http2);
+        options.ListenInternal(manager.ProfileName("auto"), o =>
+        {
+            o.Protocols = HttpProtocols.Http1;
+            o.Use(sniffer.Use);
+        });
+        options.ConfigureEndpointDefaults(o =>
+        {
+            if (o.IPEndPoint is { } endPoint && manager.IsAutoEndpoint(endPoint))
+            {
+                o.Use(sniffer.Use);
+            }
+        });
+    }
+}

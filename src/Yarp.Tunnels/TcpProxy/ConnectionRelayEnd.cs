@@ -1,0 +1,53 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Connections;
+
+namespace Yarp.Tunnels.TcpProxy;
+
+/// <summary>A connection accepted by an internal listener, read and written through its pipes.</summary>
+internal sealed class ConnectionRelayEnd(ConnectionContext connection) : RelayEnd
+{
+    public ConnectionContext Connection { get; } = connection;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var input = Connection.Transport.Input;
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var data = result.Buffer;
+            if (!data.IsEmpty)
+            {
+                var count = (int)Math.Min(data.Length, buffer.Length);
+                var consumed = data.Slice(0, count);
+                consumed.CopyTo(buffer.Span);
+                input.AdvanceTo(consumed.End);
+                return count;
+            }
+            input.AdvanceTo(data.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return 0;
+            }
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var result = await Connection.Transport.Output.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            throw new ConnectionResetException("The downstream connection closed its input.");
+        }
+    }
+
+    public override void ShutdownWrite() => Connection.Transport.Output.Complete();
+
+    public override void Abort() => Connection.Abort(new ConnectionAbortedException("The TCP proxy reset the connection."));
+
+    public override ValueTask DisposeAsync()
+    {
+        Connection.Transport.Output.Complete();
+        Connection.Transport.Input.Complete();
+        return Connection.DisposeAsync();
+    }
+}

@@ -1,0 +1,119 @@
+using System.Buffers;
+using Yarp.Tunnels.Telemetry;
+
+namespace Yarp.Tunnels.TcpProxy;
+
+/// <summary>
+/// Copies bytes both ways between a downstream and an upstream until both directions ended. End-of-stream in one
+/// direction is passed on as a half-close, so the other direction keeps flowing; an error resets both sides.
+/// Activity in either direction restarts the idle timer.
+/// </summary>
+internal sealed class TcpRelay
+{
+    private const int BufferSize = 64 * 1024;
+
+    private readonly RelayEnd _downstream;
+    private readonly RelayEnd _upstream;
+    private readonly TimeSpan _idleTimeout;
+    private readonly StatCounter _rx;
+    private readonly StatCounter _tx;
+    private readonly CancellationTokenSource _aborted = new();
+    private long _lastActivity = Environment.TickCount64;
+    private Timer? _idleTimer;
+    private int _timedOut;
+
+    public TcpRelay(RelayEnd downstream, RelayEnd upstream, TimeSpan idleTimeout, StatScope stats)
+    {
+        _downstream = downstream;
+        _upstream = upstream;
+        _idleTimeout = idleTimeout;
+        _rx = stats[StatNames.DownstreamCxRxBytesTotal];
+        _tx = stats[StatNames.DownstreamCxTxBytesTotal];
+    }
+
+    /// <summary>Whether the relay ended because no byte moved for the idle timeout.</summary>
+    public bool TimedOut => Volatile.Read(ref _timedOut) != 0;
+
+    public async Task RunAsync()
+    {
+        if (_idleTimeout > TimeSpan.Zero && _idleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            _idleTimer = new Timer(static s => ((TcpRelay)s!).OnIdleTimer(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
+        }
+        try
+        {
+            await Task.WhenAll(PumpAsync(_downstream, _upstream, _rx), PumpAsync(_upstream, _downstream, _tx)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_idleTimer is not null)
+            {
+                await _idleTimer.DisposeAsync().ConfigureAwait(false);
+            }
+            _aborted.Dispose();
+        }
+    }
+
+    private async Task PumpAsync(RelayEnd source, RelayEnd destination, StatCounter bytes)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            while (true)
+            {
+                var read = await source.ReadAsync(buffer, _aborted.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    destination.ShutdownWrite();
+                    return;
+                }
+                Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                await destination.WriteAsync(buffer.AsMemory(0, read), _aborted.Token).ConfigureAwait(false);
+                bytes.Add(read);
+            }
+        }
+        catch (Exception) when (!TimedOut)
+        {
+            // A reset or error in one direction resets the whole connection, as a TCP proxy does.
+            Abort();
+        }
+        catch (Exception)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void OnIdleTimer()
+    {
+        var idleFor = TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastActivity));
+        if (idleFor < _idleTimeout)
+        {
+            try
+            {
+                _idleTimer?.Change(_idleTimeout - idleFor, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            return;
+        }
+        Volatile.Write(ref _timedOut, 1);
+        Abort();
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _downstream.Abort();
+        _upstream.Abort();
+    }
+}
