@@ -1,0 +1,76 @@
+using Yarp.ReverseProxy.Configuration;
+using Yarp.Tunnels.Configuration;
+
+namespace Yarp.Tunnels.Tests.Configuration;
+
+public class ListenerConfigValidatorTests
+{
+    private static readonly ClusterConfig _echo = new() { ClusterId = "echo", Destinations = new Dictionary<string, DestinationConfig> { ["d"] = new() { Address = "tcp://127.0.0.1:1" } } };
+
+    [Fact]
+    public void Validate_ValidListeners_ClassifiesKinds()
+    {
+        var errors = new List<string>();
+        var specs = ListenerConfigValidator.Validate(
+        [
+            new ListenerConfig { Name = "web", Address = "tcp://0.0.0.0:8080", Protocols = ListenerProtocols.Auto },
+            new ListenerConfig { Name = "l4", Address = "tcp://[::1]:9000", TcpProxy = new TcpProxyConfig { ClusterId = "echo" } },
+            new ListenerConfig { Name = "inner", Address = "envoy-internal://inner", BufferSizeKb = 8192 },
+            new ListenerConfig { Name = "encap", Address = "envoy-internal://encap", TcpProxy = new TcpProxyConfig { ClusterId = "echo" } },
+        ], [_echo], _ => false, errors);
+
+        Assert.Empty(errors);
+        Assert.Equal([ListenerKind.SocketHttp, ListenerKind.SocketTcpProxy, ListenerKind.InternalHttp, ListenerKind.InternalTcpProxy], specs.Select(s => s.Kind));
+        Assert.Equal(9000, specs[1].SocketEndPoint!.Port);
+        Assert.Equal("encap", specs[3].InternalName);
+    }
+
+    [Fact]
+    public void Validate_ManyMistakes_ReportsEachNamingListenerAndKey()
+    {
+        var errors = new List<string>();
+        var specs = ListenerConfigValidator.Validate(
+        [
+            new ListenerConfig { Name = "a", Address = "envoy-internal://a", BufferSizeKb = 8193 },
+            new ListenerConfig { Name = "b", Address = null },
+            new ListenerConfig { Name = "c", Address = "udp://1.2.3.4:5" },
+            new ListenerConfig { Name = "d", Address = "tcp://127.0.0.1:7000" },
+            new ListenerConfig { Name = "e", Address = "tcp://127.0.0.1:7000" },
+            new ListenerConfig { Name = "f", Address = "envoy-internal://f", TcpProxy = new TcpProxyConfig { IdleTimeout = TimeSpan.FromSeconds(-1) } },
+            new ListenerConfig { Name = "g", Address = "envoy-internal://g/path" },
+        ], [_echo], _ => false, errors);
+
+        Assert.Single(specs);
+        Assert.Contains("Listener 'a': BufferSizeKb 8193 is out of range (1-8192).", errors);
+        Assert.Contains(errors, e => e.StartsWith("Listener 'b': Address is required", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Listener 'c': Address 'udp://1.2.3.4:5' is malformed", StringComparison.Ordinal));
+        Assert.Contains("Listener 'e': Address 'tcp://127.0.0.1:7000' is already used by listener 'd'.", errors);
+        Assert.Contains("Listener 'f': TcpProxy:ClusterId is required.", errors);
+        Assert.Contains("Listener 'f': TcpProxy:IdleTimeout must not be negative.", errors);
+        Assert.Contains(errors, e => e.StartsWith("Listener 'g': Address 'envoy-internal://g/path' is malformed", StringComparison.Ordinal));
+        Assert.Equal(7, errors.Count);
+    }
+
+    [Fact]
+    public void ValidateClusterReferences_UnknownAndMalformed_ReportsBoth()
+    {
+        var cluster = new ClusterConfig
+        {
+            ClusterId = "c",
+            Destinations = new Dictionary<string, DestinationConfig>
+            {
+                ["known"] = new() { Address = "envoy-internal://known" },
+                ["unknown"] = new() { Address = "envoy-internal://missing" },
+                ["bad"] = new() { Address = "envoy-internal://x:1" },
+                ["socket"] = new() { Address = "http://127.0.0.1:1" },
+            },
+        };
+        var errors = new List<string>();
+
+        ListenerConfigValidator.ValidateClusterReferences(cluster, name => name == "known", errors);
+
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.Contains("destination 'unknown'", StringComparison.Ordinal) && e.Contains("'missing'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("destination 'bad'", StringComparison.Ordinal) && e.Contains("takes no port", StringComparison.Ordinal));
+    }
+}
