@@ -28,10 +28,12 @@ internal sealed class InternalConnectionListener : IConnectionListener, IInterna
     {
         try
         {
-            if (await _pending.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false)
-                && _pending.Reader.TryRead(out var connection))
+            while (await _pending.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                return connection;
+                if (_pending.Reader.TryRead(out var connection))
+                {
+                    return connection;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
