@@ -53,12 +53,20 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
             var prefix = $"Endpoints:{EndpointPrefix}{listener.Name}:";
             var endPoint = listener.SocketEndPoint!;
             var host = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
-            data[prefix + "Url"] = $"http://{host}:{endPoint.Port}";
-            // Auto is served as HTTP/1.1 with a sniffer that hands HTTP/2 connections over.
+            var certificate = listener.Config.Certificate;
+            data[prefix + "Url"] = $"{(certificate is null ? "http" : "https")}://{host}:{endPoint.Port}";
+            if (certificate is not null)
+            {
+                data[prefix + "Certificate:Path"] = certificate.Path;
+                data[prefix + "Certificate:KeyPath"] = certificate.KeyPath;
+                data[prefix + "Certificate:Password"] = certificate.Password;
+            }
+            // Auto is served as HTTP/1.1 with a sniffer that hands HTTP/2 connections over; on TLS, ALPN does the same job.
             data[prefix + "Protocols"] = listener.Protocols switch
             {
                 ListenerProtocols.Http2 => "Http2",
                 ListenerProtocols.Http1AndHttp2 => "Http1AndHttp2",
+                ListenerProtocols.Auto when certificate is not null => "Http1AndHttp2",
                 _ => "Http1",
             };
         }

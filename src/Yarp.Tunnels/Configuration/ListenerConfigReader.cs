@@ -18,6 +18,7 @@ internal static class ListenerConfigReader
         {
             var name = section.Key;
             var tcp = section.GetSection("TcpProxy");
+            var certificate = section.GetSection("Certificate");
             result.Add(new ListenerConfig
             {
                 Name = name,
@@ -25,6 +26,9 @@ internal static class ListenerConfigReader
                 Protocols = ReadEnum<ListenerProtocols>(section, "Protocols", name, errors),
                 BufferSizeKb = ReadInt(section, "BufferSizeKb", name, errors),
                 DrainTimeout = ReadTimeSpan(section, "DrainTimeout", name, errors),
+                Certificate = certificate.Exists()
+                    ? new ListenerCertificateConfig { Path = certificate["Path"], KeyPath = certificate["KeyPath"], Password = certificate["Password"] }
+                    : null,
                 TcpProxy = tcp.Exists()
                     ? new TcpProxyConfig
                     {

@@ -43,6 +43,11 @@ internal static class ListenerConfigValidator
                 ok = false;
             }
             ok &= ValidateTcpProxy(name, listener.TcpProxy, clusterIds, errors);
+            if (listener.Certificate is { } certificate && (listener.TcpProxy is not null || InternalAddress.IsInternal(listener.Address) || string.IsNullOrEmpty(certificate.Path)))
+            {
+                errors.Add($"Listener '{name}': Certificate applies only to HTTP socket listeners and needs Certificate:Path.");
+                ok = false;
+            }
 
             IPEndPoint? socket = null;
             string? internalName = null;

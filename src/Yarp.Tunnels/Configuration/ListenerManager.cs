@@ -117,7 +117,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
 
     /// <summary>Whether Kestrel's endpoint <paramref name="endPoint"/> is a projected listener with <see cref="ListenerProtocols.Auto"/>.</summary>
     public bool IsAutoEndpoint(System.Net.IPEndPoint endPoint) =>
-        (_current ?? []).Any(l => l.Kind == ListenerKind.SocketHttp && l.Protocols == ListenerProtocols.Auto && l.SocketEndPoint!.Equals(endPoint));
+        (_current ?? []).Any(l => l.Kind == ListenerKind.SocketHttp && l.Protocols == ListenerProtocols.Auto && l.Config.Certificate is null && l.SocketEndPoint!.Equals(endPoint));
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
