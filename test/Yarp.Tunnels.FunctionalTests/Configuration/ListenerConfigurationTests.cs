@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Yarp.Tunnels.Configuration;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.InternalListeners;
 
@@ -107,6 +108,27 @@ public class ListenerConfigurationTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task CodeListeners_TcpProxyDeclaredInOptions_Relays()
+    {
+        await using var echo = new EchoServer();
+        var port = FreePort.Get();
+        await using var host = await TestHost.StartAsync(b =>
+        {
+            b.Services.AddReverseProxy()
+                .LoadFromMemory([], [ProxyConfigs.Single("echo", $"tcp://127.0.0.1:{echo.Port}")])
+                .AddTunnels(registry: new InternalListenerRegistry());
+            b.Services.Configure<TunnelListenerOptions>(o =>
+            {
+                o.Listeners.Add(new ListenerConfig { Name = "l4", Address = $"tcp://127.0.0.1:{port}", TcpProxy = new TcpProxyConfig { ClusterId = "echo" } });
+            });
+        }, app => app.MapReverseProxy());
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        await AssertEchoAsync(socket, "from code");
     }
 
     private static async Task AssertEchoAsync(Socket socket, string text)
