@@ -105,13 +105,14 @@ internal sealed partial class InternalListenerConnector
         {
             return "";
         }
-        var hash = new HashCode();
+        // Spelled out, length-prefixed, not hashed: a hash collision would share a connection across different metadata.
+        var fingerprint = new System.Text.StringBuilder();
         foreach (var key in metadata.Keys.Order(StringComparer.Ordinal))
         {
-            hash.Add(key, StringComparer.Ordinal);
-            hash.Add(metadata[key], StringComparer.Ordinal);
+            var value = metadata[key];
+            fingerprint.Append(key.Length).Append(':').Append(key).Append(value.Length).Append(':').Append(value).Append(';');
         }
-        return hash.ToHashCode().ToString("x8", CultureInfo.InvariantCulture);
+        return fingerprint.ToString();
     }
 
     private sealed record ConnectTarget(string Host, string ListenerName, string ClusterId, InternalConnectOptions Options);
