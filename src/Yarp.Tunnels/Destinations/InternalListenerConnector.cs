@@ -51,7 +51,7 @@ internal sealed partial class InternalListenerConnector
         var metadata = PassthroughMetadata.Collect(clusterId, target?.ClusterMetadata, target?.DestinationMetadata, _metrics);
         var state = target?.State;
 
-        var key = string.Join('\n', name, endpointId, Fingerprint(metadata), SharedStateCollector.Fingerprint(state));
+        var key = string.Join('\n', name, endpointId, Fingerprint.Of(metadata, static v => v), SharedStateCollector.Fingerprint(state));
         var connectTarget = _targetsByKey.GetOrAdd(key, static (_, arg) => arg.self.CreateTarget(arg.name, arg.clusterId,
             new InternalConnectOptions { EndpointId = arg.endpointId, Metadata = arg.metadata, State = arg.state }),
             (self: this, name, clusterId, endpointId, metadata, state));
@@ -97,22 +97,6 @@ internal sealed partial class InternalListenerConnector
         var target = new ConnectTarget("t" + id.ToString("x", CultureInfo.InvariantCulture) + SyntheticDomain, name, clusterId, options);
         _targetsByHost[target.Host] = target;
         return target;
-    }
-
-    private static string Fingerprint(Dictionary<string, string>? metadata)
-    {
-        if (metadata is null || metadata.Count == 0)
-        {
-            return "";
-        }
-        // Spelled out, length-prefixed, not hashed: a hash collision would share a connection across different metadata.
-        var fingerprint = new System.Text.StringBuilder();
-        foreach (var key in metadata.Keys.Order(StringComparer.Ordinal))
-        {
-            var value = metadata[key];
-            fingerprint.Append(key.Length).Append(':').Append(key).Append(value.Length).Append(':').Append(value).Append(';');
-        }
-        return fingerprint.ToString();
     }
 
     private sealed record ConnectTarget(string Host, string ListenerName, string ClusterId, InternalConnectOptions Options);

@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.InternalListeners;
 
@@ -58,21 +58,10 @@ public sealed class InternalStream : Stream
                 throw ResetException();
             }
 
-            var data = result.Buffer;
-            if (!data.IsEmpty)
+            if (PipeReads.TryCopy(input, result, buffer.Span, out var count))
             {
-                var count = (int)Math.Min(data.Length, buffer.Length);
-                var consumed = data.Slice(0, count);
-                consumed.CopyTo(buffer.Span);
-                input.AdvanceTo(consumed.End);
                 _pair.Stats.AddSent(count);
                 return count;
-            }
-
-            input.AdvanceTo(data.End);
-            if (result.IsCompleted)
-            {
-                return 0;
             }
         }
     }

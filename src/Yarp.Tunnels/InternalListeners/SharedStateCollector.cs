@@ -42,26 +42,7 @@ internal static class SharedStateCollector
         return state;
     }
 
-    /// <summary>
-    /// A stable fingerprint of the state, so pooled connections are never shared across different state. It spells the
-    /// state out (length-prefixed, so it is unambiguous) rather than hashing it: equal fingerprints must mean equal state,
-    /// or a hash collision would hand one downstream connection's state to another's upstream requests.
-    /// </summary>
-    public static string Fingerprint(IReadOnlyDictionary<string, SharedState>? state)
-    {
-        if (state is null || state.Count == 0)
-        {
-            return "";
-        }
-        var fingerprint = new System.Text.StringBuilder();
-        foreach (var key in state.Keys.Order(StringComparer.Ordinal))
-        {
-            var item = state[key];
-            var value = item.Value.ToString() ?? "";
-            fingerprint.Append(key.Length).Append(':').Append(key)
-                .Append(value.Length).Append(':').Append(value)
-                .Append((int)item.Sharing).Append(';');
-        }
-        return fingerprint.ToString();
-    }
+    /// <summary>The pool key of the state, so pooled connections are never shared across different state.</summary>
+    public static string Fingerprint(IReadOnlyDictionary<string, SharedState>? state) =>
+        Utilities.Fingerprint.Of(state, static item => $"{(int)item.Sharing}{item.Value}");
 }

@@ -1,5 +1,5 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Connections;
+using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.TcpProxy;
 
@@ -14,19 +14,9 @@ internal sealed class ConnectionRelayEnd(ConnectionContext connection) : RelayEn
         while (true)
         {
             var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var data = result.Buffer;
-            if (!data.IsEmpty)
+            if (PipeReads.TryCopy(input, result, buffer.Span, out var count))
             {
-                var count = (int)Math.Min(data.Length, buffer.Length);
-                var consumed = data.Slice(0, count);
-                consumed.CopyTo(buffer.Span);
-                input.AdvanceTo(consumed.End);
                 return count;
-            }
-            input.AdvanceTo(data.End);
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                return 0;
             }
         }
     }
