@@ -119,6 +119,15 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
     public bool IsAutoEndpoint(System.Net.IPEndPoint endPoint) =>
         (_current ?? []).Any(l => l.Kind == ListenerKind.SocketHttp && l.Protocols == ListenerProtocols.Auto && l.Config.Certificate is null && l.SocketEndPoint!.Equals(endPoint));
 
+    /// <summary>The endpoint a running socket TCP proxy listener is bound to (port 0 resolved), or null.</summary>
+    internal System.Net.IPEndPoint? BoundTcpProxyEndPoint(string listenerName)
+    {
+        lock (_lock)
+        {
+            return _running.TryGetValue(listenerName, out var running) ? running.BoundEndPoint : null;
+        }
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _reloadSubscription?.Dispose();
@@ -216,7 +225,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
             {
                 var handler = new TcpProxyHandler(spec.Name, spec.Config.TcpProxy!, _services.GetRequiredService<TcpProxyServices>());
                 var listener = new SocketTcpListener(spec.SocketEndPoint!, handler, _metrics.Listener(spec.Name), _logger);
-                return new RunningListener(spec, listener.StopAsync);
+                return new RunningListener(spec, listener.StopAsync, listener.EndPoint);
             }
             case ListenerKind.InternalTcpProxy:
             case ListenerKind.InternalHttp:
@@ -246,7 +255,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
         _ => "h1",
     };
 
-    private sealed record RunningListener(ListenerSpec Spec, Func<TimeSpan, Task> StopAsync);
+    private sealed record RunningListener(ListenerSpec Spec, Func<TimeSpan, Task> StopAsync, System.Net.IPEndPoint? BoundEndPoint = null);
 
     /// <summary>Routes a config-declared internal HTTP listener's connections to this host's Kestrel endpoint for its protocols.</summary>
     private sealed class ProfileAcceptor(InternalListenerRegistry registry, string profileName) : IInternalConnectionAcceptor
