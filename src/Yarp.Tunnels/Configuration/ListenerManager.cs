@@ -54,11 +54,6 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
     /// <summary>Whether this host has any listener configuration at all (then Kestrel's endpoints come from it).</summary>
     public bool HasListeners => _codeListeners.Listeners.Count > 0 || (_section?.GetChildren().Any() ?? false);
 
-    /// <summary>Whether any listener serves HTTP, so this host needs its hidden HTTP internal endpoints.</summary>
-    public bool HasHttpListeners =>
-        _codeListeners.Listeners.Any(l => l.TcpProxy is null)
-        || (_section?.GetChildren().Any(c => !c.GetSection("TcpProxy").Exists()) ?? false);
-
     public string ProfileName(string profile) => $"yarp-tunnels.{HostId}.{profile}";
 
     /// <summary>The validated listeners; validates on first use and throws one exception listing every error.</summary>

@@ -19,11 +19,9 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, InternalListe
         }
 
         options.Configure(manager.Projection.Configuration, reloadOnChange: true);
-        if (!manager.HasHttpListeners)
-        {
-            return;
-        }
 
+        // Bound even when only TCP proxy listeners are declared: they keep Kestrel from falling back to
+        // http://localhost:5000, and HTTP listeners added by a later reload need them.
         var sniffer = new ProtocolSniffer(registry, manager.ProfileName("h2"));
         options.ListenInternal(manager.ProfileName("h1"), o => o.Protocols = HttpProtocols.Http1);
         options.ListenInternal(manager.ProfileName("h2"), o => o.Protocols = HttpProtocols.Http2);
