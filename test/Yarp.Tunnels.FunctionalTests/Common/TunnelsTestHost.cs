@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.Tunnels.Configuration;
+using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Telemetry;
+
+namespace Yarp.Tunnels.FunctionalTests.Common;
+
+/// <summary>Hosts configured as an application would: <c>LoadFromConfig(section).AddTunnels(section, registry)</c>.</summary>
+internal static class TunnelsTestHost
+{
+    /// <summary>A <c>ReverseProxy</c> section from flat keys relative to it (e.g. <c>Listeners:front:Address</c>).</summary>
+    public static IConfigurationSection Section(IReadOnlyDictionary<string, string?> values) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(kv => KeyValuePair.Create("ReverseProxy:" + kv.Key, kv.Value)))
+            .Build()
+            .GetSection("ReverseProxy");
+
+    public static Task<WebApplication> StartAsync(IConfigurationSection section, InternalListenerRegistry registry, Action<WebApplication>? map = null) =>
+        TestHost.StartAsync(b =>
+        {
+            b.Services.AddReverseProxy()
+                .LoadFromConfig(section)
+                .AddTunnels(section, registry);
+        }, app =>
+        {
+            map?.Invoke(app);
+            app.MapReverseProxy();
+        });
+
+    /// <summary>The port a socket TCP proxy listener bound (port 0 resolved).</summary>
+    public static int TcpProxyPort(this WebApplication app, string listenerName) =>
+        app.Services.GetRequiredService<ListenerManager>().BoundTcpProxyEndPoint(listenerName)?.Port
+            ?? throw new InvalidOperationException($"Listener '{listenerName}' is not a running socket TCP proxy listener.");
+
+    public static SortedDictionary<string, long> Stats(this WebApplication app) =>
+        app.Services.GetRequiredService<TunnelMetrics>().Snapshot();
+
+    /// <summary>Waits (bounded) until the statistic has the expected value; fails with the whole snapshot otherwise.</summary>
+    public static async Task WaitForStatAsync(this WebApplication app, string name, long expected, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var stats = app.Stats();
+            if (stats.TryGetValue(name, out var value) && value == expected)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Statistic '{name}' is {(stats.TryGetValue(name, out var v) ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "missing")}, expected {expected}. Snapshot:{Environment.NewLine}"
+                    + string.Join(Environment.NewLine, stats.Select(kv => $"  {kv.Key} = {kv.Value}")));
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>A loopback port that was free a moment ago (bind to port 0, then close).</summary>
+    public static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
