@@ -13,7 +13,15 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
     /// <summary>Prefixes projected endpoint names so they never collide with the app's own Kestrel endpoints.</summary>
     public const string EndpointPrefix = "ReverseProxy_";
 
+    /// <summary>
+    /// The listener's own <see cref="ListenerProtocols"/> under each projected endpoint. Kestrel ignores it, but it makes
+    /// the endpoint's configuration differ when only the sniffing changes (Auto and Http1 both project as Http1), so a
+    /// reload rebinds it, and it tells <see cref="ConfigureEndpoint"/> which endpoints sniff.
+    /// </summary>
+    public const string ListenerProtocolsKey = "ListenerProtocols";
+
     private readonly IConfiguration _kestrelSection;
+    private readonly HashSet<string> _configuredEndpoints = new(StringComparer.OrdinalIgnoreCase);
     private IReadOnlyList<ListenerSpec> _listeners = [];
 
     public KestrelEndpointProjection(IConfiguration kestrelSection)
@@ -24,6 +32,9 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
     }
 
     public IConfigurationRoot Configuration { get; }
+
+    /// <summary>Called once per projected endpoint name, before Kestrel first loads it (to register a named endpoint callback).</summary>
+    public Action<string>? ConfigureEndpoint { get; set; }
 
     public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
 
@@ -50,7 +61,8 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
             {
                 continue;
             }
-            var prefix = $"Endpoints:{EndpointPrefix}{listener.Name}:";
+            var endpointName = EndpointPrefix + listener.Name;
+            var prefix = $"Endpoints:{endpointName}:";
             var endPoint = listener.SocketEndPoint!;
             var host = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
             var certificate = listener.Config.Certificate;
@@ -69,6 +81,11 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
                 ListenerProtocols.Auto when certificate is not null => "Http1AndHttp2",
                 _ => "Http1",
             };
+            data[prefix + ListenerProtocolsKey] = listener.Protocols.ToString();
+            if (ConfigureEndpoint is { } configure && _configuredEndpoints.Add(endpointName))
+            {
+                configure(endpointName);
+            }
         }
         Data = data;
     }

@@ -110,10 +110,6 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Whether Kestrel's endpoint <paramref name="endPoint"/> is a projected listener with <see cref="ListenerProtocols.Auto"/>.</summary>
-    public bool IsAutoEndpoint(System.Net.IPEndPoint endPoint) =>
-        (_current ?? []).Any(l => l.Kind == ListenerKind.SocketHttp && l.Protocols == ListenerProtocols.Auto && l.Config.Certificate is null && l.SocketEndPoint!.Equals(endPoint));
-
     /// <summary>The endpoint a running socket TCP proxy listener is bound to (port 0 resolved), or null.</summary>
     internal System.Net.IPEndPoint? BoundTcpProxyEndPoint(string listenerName)
     {

@@ -18,7 +18,7 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, InternalListe
             return;
         }
 
-        options.Configure(manager.Projection.Configuration, reloadOnChange: true);
+        var loader = options.Configure(manager.Projection.Configuration, reloadOnChange: true);
 
         // Bound even when only TCP proxy listeners are declared: they keep Kestrel from falling back to
         // http://localhost:5000, and HTTP listeners added by a later reload need them.
@@ -30,11 +30,13 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, InternalListe
             o.Protocols = HttpProtocols.Http1;
             o.Use(sniffer.Use);
         });
-        options.ConfigureEndpointDefaults(o =>
+        // Matched by endpoint name, not address: two listeners on port 0 share the address 127.0.0.1:0.
+        manager.Projection.ConfigureEndpoint = name => loader.Endpoint(name, endpoint =>
         {
-            if (o.IPEndPoint is { } endPoint && manager.IsAutoEndpoint(endPoint))
+            // On TLS, ALPN chooses the protocol instead.
+            if (!endpoint.IsHttps && endpoint.ConfigSection[KestrelEndpointProjection.ListenerProtocolsKey] == nameof(ListenerProtocols.Auto))
             {
-                o.Use(sniffer.Use);
+                endpoint.ListenOptions.Use(sniffer.Use);
             }
         });
     }
