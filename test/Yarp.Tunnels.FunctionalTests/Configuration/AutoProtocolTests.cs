@@ -2,7 +2,11 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.InternalListeners;
 
@@ -119,5 +123,67 @@ public class AutoProtocolTests
         var http2 = await ToolProcess.RunAsync(curl, ["-sS", "--max-time", "10", "--http2-prior-knowledge", url]);
         Assert.True(http2.ExitCode != 0, $"an Http1 listener answered HTTP/2 prior knowledge: {http2}");
         Assert.DoesNotContain("HTTP/2", http2.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Auto_AutoAndHttp1ListenersBothOnPort0_OnlyOneAnswersHttp2()
+    {
+        var curl = ToolProcess.Require("curl");
+        var section = TunnelsTestHost.Section(new Dictionary<string, string?>
+        {
+            ["Listeners:auto:Address"] = "tcp://127.0.0.1:0",
+            ["Listeners:auto:Protocols"] = "Auto",
+            ["Listeners:h1:Address"] = "tcp://127.0.0.1:0",
+            ["Listeners:h1:Protocols"] = "Http1",
+        });
+        await using var host = await TunnelsTestHost.StartAsync(section, new InternalListenerRegistry(),
+            app => app.MapGet("/proto", (HttpContext c) => c.Response.WriteAsync(c.Request.Protocol)));
+        var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Where(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, addresses.Count);
+
+        var answers = new List<string>();
+        foreach (var address in addresses)
+        {
+            var http1 = await ToolProcess.RunAsync(curl, ["-sS", address + "/proto"]);
+            Assert.Equal("HTTP/1.1", http1.StdoutText);
+            var http2 = await ToolProcess.RunAsync(curl, ["-sS", "--max-time", "10", "--http2-prior-knowledge", address + "/proto"]);
+            answers.Add(http2.StdoutText);
+        }
+
+        // The Auto listener answers HTTP/2; the Http1 listener must not, though both were declared with port 0.
+        Assert.Single(answers, a => a == "HTTP/2");
+    }
+
+    [Fact]
+    public async Task Reload_Http1ListenerSwitchedToAuto_AnswersHttp2()
+    {
+        var curl = ToolProcess.Require("curl");
+        var port = TunnelsTestHost.FreePort();
+        var root = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Listeners:web:Address"] = $"tcp://127.0.0.1:{port}",
+            ["ReverseProxy:Listeners:web:Protocols"] = "Http1",
+        }).Build();
+        await using var host = await TunnelsTestHost.StartAsync(root.GetSection("ReverseProxy"), new InternalListenerRegistry(),
+            app => app.MapGet("/proto", (HttpContext c) => c.Response.WriteAsync(c.Request.Protocol)));
+        var url = $"http://127.0.0.1:{port}/proto";
+        var before = await ToolProcess.RunAsync(curl, ["-sS", "--max-time", "10", "--http2-prior-knowledge", url]);
+        Assert.NotEqual("HTTP/2", before.StdoutText);
+
+        root["ReverseProxy:Listeners:web:Protocols"] = "Auto";
+        root.Reload();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        ToolResult after;
+        do
+        {
+            await Task.Delay(100);
+            after = await ToolProcess.RunAsync(curl, ["-sS", "--max-time", "10", "--http2-prior-knowledge", url]);
+        }
+        while (after.StdoutText != "HTTP/2" && DateTime.UtcNow < deadline);
+        Assert.Equal("HTTP/2", after.StdoutText);
+        var http1 = await ToolProcess.RunAsync(curl, ["-sS", url]);
+        Assert.Equal("HTTP/1.1", http1.StdoutText);
     }
 }
