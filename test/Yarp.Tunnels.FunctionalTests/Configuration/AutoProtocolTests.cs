@@ -18,8 +18,8 @@ public class AutoProtocolTests
     /// <summary>A host with an <c>Auto</c> listener and an <c>Http1</c> listener, each on its own free loopback port.</summary>
     private static async Task<(WebApplication Host, int AutoPort, int Http1Port)> StartAsync()
     {
-        var autoPort = TunnelsTestHost.FreePort();
-        var http1Port = TunnelsTestHost.FreePort();
+        var autoPort = FreePort.Get();
+        var http1Port = FreePort.Get();
         var section = TunnelsTestHost.Section(new Dictionary<string, string?>
         {
             ["Listeners:auto:Address"] = $"tcp://127.0.0.1:{autoPort}",
@@ -159,7 +159,7 @@ public class AutoProtocolTests
     public async Task Reload_Http1ListenerSwitchedToAuto_AnswersHttp2()
     {
         var curl = ToolProcess.Require("curl");
-        var port = TunnelsTestHost.FreePort();
+        var port = FreePort.Get();
         var root = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ReverseProxy:Listeners:web:Address"] = $"tcp://127.0.0.1:{port}",

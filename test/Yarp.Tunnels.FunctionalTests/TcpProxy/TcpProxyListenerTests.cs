@@ -175,7 +175,7 @@ public class TcpProxyListenerTests
     public async Task Connect_UpstreamRefuses_DownstreamClosedPromptlyAndConnectFailCounted(bool throughInternalListener)
     {
         var registry = new InternalListenerRegistry();
-        var deadPort = TunnelsTestHost.FreePort();
+        var deadPort = FreePort.Get();
         await using var host = await TunnelsTestHost.StartAsync(Config($"tcp://127.0.0.1:{deadPort}", throughInternalListener), registry);
         var port = host.TcpProxyPort("front");
 
