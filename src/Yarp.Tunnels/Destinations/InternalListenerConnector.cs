@@ -13,11 +13,17 @@ namespace Yarp.Tunnels.Destinations;
 /// Carries YARP's HTTP client to envoy-internal destinations. A request to <c>envoy-internal://NAME/p</c> is rewritten
 /// to a synthetic host unique to (listener, endpoint id, passed metadata and state), so the connection pool never
 /// shares a connection between destinations or downstream states; <see cref="ConnectAsync"/> then opens the in-memory
-/// connection for that host. Every other host gets a plain socket.
+/// connection for that host. Every other host gets a plain socket. Targets unused for <see cref="TargetIdleLifetime"/>
+/// are forgotten, so per-downstream state cannot grow the tables without bound.
 /// </summary>
 internal sealed partial class InternalListenerConnector
 {
     private const string SyntheticDomain = ".envoy-internal.invalid";
+
+    /// <summary>Far longer than a connect takes and than SocketsHttpHandler keeps an idle pooled connection (1 minute).</summary>
+    internal static readonly TimeSpan TargetIdleLifetime = TimeSpan.FromMinutes(10);
+
+    private static readonly long _sweepIntervalMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
 
     private readonly ConcurrentDictionary<string, ConnectTarget> _targetsByKey = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConnectTarget> _targetsByHost = new(StringComparer.OrdinalIgnoreCase);
@@ -25,6 +31,7 @@ internal sealed partial class InternalListenerConnector
     private readonly TunnelMetrics _metrics;
     private readonly ILogger<InternalListenerConnector> _logger;
     private int _lastTarget;
+    private long _lastSweep = Environment.TickCount64;
 
     public InternalListenerConnector(InternalListenerRegistry registry, TunnelMetrics metrics, ILogger<InternalListenerConnector> logger)
     {
@@ -55,6 +62,13 @@ internal sealed partial class InternalListenerConnector
         var connectTarget = _targetsByKey.GetOrAdd(key, static (_, arg) => arg.self.CreateTarget(arg.name, arg.clusterId,
             new InternalConnectOptions { EndpointId = arg.endpointId, Metadata = arg.metadata, State = arg.state }),
             (self: this, name, clusterId, endpointId, metadata, state));
+        var now = Environment.TickCount64;
+        connectTarget.LastUsed = now;
+        var lastSweep = Volatile.Read(ref _lastSweep);
+        if (now - lastSweep > _sweepIntervalMs && Interlocked.CompareExchange(ref _lastSweep, now, lastSweep) == lastSweep)
+        {
+            Sweep(now - (long)TargetIdleLifetime.TotalMilliseconds);
+        }
 
         request.RequestUri = new Uri("http://" + connectTarget.Host + pathAndQuery);
         request.Headers.Host ??= name;
@@ -91,6 +105,21 @@ internal sealed partial class InternalListenerConnector
         }
     }
 
+    /// <summary>How many targets are remembered.</summary>
+    internal int TargetCount => _targetsByKey.Count;
+
+    /// <summary>Forgets targets last used before <paramref name="usedBefore"/> (an <see cref="Environment.TickCount64"/> value).</summary>
+    internal void Sweep(long usedBefore)
+    {
+        foreach (var (key, target) in _targetsByKey)
+        {
+            if (target.LastUsed < usedBefore && _targetsByKey.TryRemove(new KeyValuePair<string, ConnectTarget>(key, target)))
+            {
+                _targetsByHost.TryRemove(target.Host, out _);
+            }
+        }
+    }
+
     private ConnectTarget CreateTarget(string name, string clusterId, InternalConnectOptions options)
     {
         var id = Interlocked.Increment(ref _lastTarget);
@@ -99,7 +128,10 @@ internal sealed partial class InternalListenerConnector
         return target;
     }
 
-    private sealed record ConnectTarget(string Host, string ListenerName, string ClusterId, InternalConnectOptions Options);
+    private sealed record ConnectTarget(string Host, string ListenerName, string ClusterId, InternalConnectOptions Options)
+    {
+        public long LastUsed { get; set; } = Environment.TickCount64;
+    }
 
     private static partial class Log
     {
