@@ -85,7 +85,7 @@ public sealed class InternalStream : Stream
                 throw ResetException();
             }
             var chunk = buffer.Length > chunkSize ? buffer[..chunkSize] : buffer;
-            var result = await output.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            var result = await output.WriteInLargeSegmentsAsync(chunk, cancellationToken).ConfigureAwait(false);
             if (result.IsCanceled || result.IsCompleted || _pair.IsReset)
             {
                 throw ResetException();

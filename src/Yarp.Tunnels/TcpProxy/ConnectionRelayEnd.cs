@@ -23,7 +23,7 @@ internal sealed class ConnectionRelayEnd(ConnectionContext connection) : RelayEn
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var result = await Connection.Transport.Output.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        var result = await Connection.Transport.Output.WriteInLargeSegmentsAsync(data, cancellationToken).ConfigureAwait(false);
         if (result.IsCompleted || result.IsCanceled)
         {
             throw new ConnectionResetException("The downstream connection closed its input.");
