@@ -38,6 +38,9 @@ internal sealed class InternalServerConnection : ConnectionContext,
 
     public InternalConnectionInfo Info { get; }
 
+    /// <summary>The largest write a relay may put into the output pipe at once.</summary>
+    public int WriteChunkSize => _pair.WriteChunkSize;
+
     public override string ConnectionId { get; set; }
 
     public override IFeatureCollection Features => _features;

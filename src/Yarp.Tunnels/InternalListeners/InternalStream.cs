@@ -24,6 +24,28 @@ public sealed class InternalStream : Stream
     /// <summary>The internal listener this stream is connected to.</summary>
     public string ListenerName => _pair.Listener.Name;
 
+    /// <summary>The pipe this end reads, for relays that move bytes without the stream's copy.</summary>
+    internal System.IO.Pipelines.PipeReader Input => _pair.ServerToClient.Reader;
+
+    /// <summary>The pipe this end writes, for relays that move bytes without the stream's copy.</summary>
+    internal System.IO.Pipelines.PipeWriter Output => _pair.ClientToServer.Writer;
+
+    /// <summary>The largest write a relay may put into <see cref="Output"/> at once.</summary>
+    internal int WriteChunkSize => _pair.WriteChunkSize;
+
+    /// <summary>Counts bytes a relay moved through <see cref="Input"/> or <see cref="Output"/> in the listener's stats.</summary>
+    internal void CountPipeBytes(long count, bool read)
+    {
+        if (read)
+        {
+            _pair.Stats.AddSent(count);
+        }
+        else
+        {
+            _pair.Stats.AddReceived(count);
+        }
+    }
+
     /// <inheritdoc/>
     public override bool CanRead => true;
 
@@ -77,7 +99,7 @@ public sealed class InternalStream : Stream
 
         var output = _pair.ClientToServer.Writer;
         // Chunks no larger than the buffer keep memory bounded by BufferSizeKb whatever the caller's write size.
-        var chunkSize = Math.Min(_pair.BufferBytes, 64 * 1024);
+        var chunkSize = _pair.WriteChunkSize;
         while (!buffer.IsEmpty)
         {
             if (_pair.IsReset)

@@ -1,4 +1,6 @@
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.TcpProxy;
@@ -29,6 +31,12 @@ internal sealed class ConnectionRelayEnd(ConnectionContext connection) : RelayEn
             throw new ConnectionResetException("The downstream connection closed its input.");
         }
     }
+
+    public override PipeReader? Input => Connection.Transport.Input;
+
+    public override PipeWriter? Output => Connection.Transport.Output;
+
+    public override int OutputChunkSize => Connection is InternalServerConnection { WriteChunkSize: var size } ? size : base.OutputChunkSize;
 
     public override void ShutdownWrite() => Connection.Transport.Output.Complete();
 

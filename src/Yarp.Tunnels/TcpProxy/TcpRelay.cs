@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
 using Yarp.Tunnels.Telemetry;
 
 namespace Yarp.Tunnels.TcpProxy;
@@ -56,6 +58,86 @@ internal sealed class TcpRelay
 
     private async Task PumpAsync(RelayEnd source, RelayEnd destination, StatCounter bytes)
     {
+        try
+        {
+            // Pipes are used in place: sent straight from, or received straight into, so an internal hop adds no copy.
+            if (source.Input is { } input)
+            {
+                await PumpFromPipeAsync(source, input, destination, bytes).ConfigureAwait(false);
+            }
+            else if (destination.Output is { } output)
+            {
+                await PumpIntoPipeAsync(source, destination, output, bytes).ConfigureAwait(false);
+            }
+            else
+            {
+                await PumpThroughBufferAsync(source, destination, bytes).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) when (!TimedOut)
+        {
+            // A reset or error in one direction resets the whole connection, as a TCP proxy does.
+            Abort();
+        }
+        catch (Exception)
+        {
+        }
+    }
+
+    private async Task PumpFromPipeAsync(RelayEnd source, PipeReader input, RelayEnd destination, StatCounter bytes)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(_aborted.Token).ConfigureAwait(false);
+            if (result.IsCanceled)
+            {
+                throw new ConnectionResetException("The internal connection was reset.");
+            }
+            var data = result.Buffer;
+            if (!data.IsEmpty)
+            {
+                Touch();
+                foreach (var segment in data)
+                {
+                    await destination.WriteAsync(segment, _aborted.Token).ConfigureAwait(false);
+                }
+                source.OnPipeBytes(data.Length, read: true);
+                bytes.Add(data.Length);
+            }
+            input.AdvanceTo(data.End);
+            if (result.IsCompleted)
+            {
+                destination.ShutdownWrite();
+                return;
+            }
+        }
+    }
+
+    private async Task PumpIntoPipeAsync(RelayEnd source, RelayEnd destination, PipeWriter output, StatCounter bytes)
+    {
+        while (true)
+        {
+            var chunk = destination.OutputChunkSize;
+            var read = await source.ReadAsync(output.GetMemory(chunk)[..chunk], _aborted.Token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                destination.ShutdownWrite();
+                return;
+            }
+            Touch();
+            output.Advance(read);
+            var flush = await output.FlushAsync(_aborted.Token).ConfigureAwait(false);
+            if (flush.IsCompleted || flush.IsCanceled)
+            {
+                throw new ConnectionResetException("The internal connection stopped reading.");
+            }
+            destination.OnPipeBytes(read, read: false);
+            bytes.Add(read);
+        }
+    }
+
+    private async Task PumpThroughBufferAsync(RelayEnd source, RelayEnd destination, StatCounter bytes)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
@@ -67,24 +149,18 @@ internal sealed class TcpRelay
                     destination.ShutdownWrite();
                     return;
                 }
-                Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                Touch();
                 await destination.WriteAsync(buffer.AsMemory(0, read), _aborted.Token).ConfigureAwait(false);
                 bytes.Add(read);
             }
-        }
-        catch (Exception) when (!TimedOut)
-        {
-            // A reset or error in one direction resets the whole connection, as a TCP proxy does.
-            Abort();
-        }
-        catch (Exception)
-        {
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
 
     private void OnIdleTimer()
     {
