@@ -33,7 +33,7 @@ internal sealed class InternalConnectionPair
     public int BufferBytes { get; }
 
     /// <summary>The largest single write into a pipe: never more than the buffer, so memory stays bounded by BufferSizeKb.</summary>
-    public int WriteChunkSize => Math.Min(BufferBytes, 64 * 1024);
+    public int WriteChunkSize => Math.Min(BufferBytes, 256 * 1024);
 
     public Pipe ClientToServer { get; }
 
