@@ -55,7 +55,7 @@ public class ListenerConfigurationTests
     public async Task Reload_ListenersAddedAndRemoved_AppliedLiveAndRemovedOneDrains()
     {
         var registry = new InternalListenerRegistry();
-        await using var echo = new EchoServer();
+        await using var echo = TcpEchoServer.Start();
         var (oldPort, newPort, webPort) = (FreePort.Get(), FreePort.Get(), FreePort.Get());
         var dir = Directory.CreateTempSubdirectory("yarp-tunnels-reload");
         var path = Path.Combine(dir.FullName, "proxy.json");
@@ -113,7 +113,7 @@ public class ListenerConfigurationTests
     [Fact]
     public async Task CodeListeners_TcpProxyDeclaredInOptions_Relays()
     {
-        await using var echo = new EchoServer();
+        await using var echo = TcpEchoServer.Start();
         var port = FreePort.Get();
         await using var host = await TestHost.StartAsync(b =>
         {
