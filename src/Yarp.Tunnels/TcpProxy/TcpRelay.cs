@@ -145,12 +145,26 @@ internal sealed class TcpRelay
         try
         {
             await Task.WhenAll(
-                PumpIntoPipeAsync(source, buffer, buffer.Output, bytes: null),
-                PumpFromPipeAsync(buffer, buffer.Input, destination, bytes)).ConfigureAwait(false);
+                AbortOnErrorAsync(PumpIntoPipeAsync(source, buffer, buffer.Output, bytes: null)),
+                AbortOnErrorAsync(PumpFromPipeAsync(buffer, buffer.Input, destination, bytes))).ConfigureAwait(false);
         }
         finally
         {
             await buffer.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Resets the connection as soon as one loop fails, so the other loop (waiting on the pipe) ends too.</summary>
+    private async Task AbortOnErrorAsync(Task pump)
+    {
+        try
+        {
+            await pump.ConfigureAwait(false);
+        }
+        catch (Exception) when (!TimedOut)
+        {
+            Abort();
+            throw;
         }
     }
 
