@@ -8,6 +8,9 @@ internal abstract class RelayEnd : IAsyncDisposable
     /// <summary>Reads into <paramref name="buffer"/>; 0 means the peer finished sending.</summary>
     public abstract ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken);
 
+    /// <summary>Completes when data (or end-of-stream) is ready to read, so idle connections hold no buffer meanwhile.</summary>
+    public virtual ValueTask WaitForDataAsync(CancellationToken cancellationToken) => default;
+
     public abstract ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>The pipe this end reads from, if it has one: the relay then sends straight from the pipe's memory.</summary>

@@ -9,6 +9,10 @@ internal sealed class SocketRelayEnd(Socket socket) : RelayEnd
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
+    // A zero-byte receive completes when data arrives without pinning a buffer (as Kestrel's socket transport does).
+    public override async ValueTask WaitForDataAsync(CancellationToken cancellationToken) =>
+        await Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)

@@ -116,6 +116,7 @@ internal sealed class TcpRelay
     {
         while (true)
         {
+            await source.WaitForDataAsync(_aborted.Token).ConfigureAwait(false);
             var chunk = destination.OutputChunkSize;
             var read = await source.ReadAsync(output.GetMemory(chunk)[..chunk], _aborted.Token).ConfigureAwait(false);
             if (read == 0)
