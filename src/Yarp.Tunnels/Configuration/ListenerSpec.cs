@@ -12,6 +12,4 @@ internal sealed record ListenerSpec(ListenerConfig Config, ListenerKind Kind, IP
     public ListenerProtocols Protocols => Config.Protocols ?? ListenerProtocols.Http1;
 
     public TimeSpan DrainTimeout => Config.DrainTimeout ?? DefaultDrainTimeout;
-
-    public bool IsInternal => Kind is ListenerKind.InternalHttp or ListenerKind.InternalTcpProxy;
 }

@@ -26,8 +26,6 @@ internal sealed class InternalListenerRegistration
 
     public ListenerStats Stats { get; }
 
-    public int ActiveConnections => _active.Count;
-
     public InternalStream Connect(InternalConnectOptions? options)
     {
         var pair = new InternalConnectionPair(this, options);

@@ -23,7 +23,6 @@ internal sealed class InternalServerConnection : ConnectionContext,
         _pair = pair;
         ConnectionId = "internal-" + Interlocked.Increment(ref _lastId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Transport = new DuplexPipe(pair.ClientToServer.Reader, pair.ServerToClient.Writer);
-        Info = info;
         LocalEndPoint = new InternalEndPoint(pair.Listener.Name, pair.Listener.BufferSizeKb);
         RemoteEndPoint = LocalEndPoint;
         ConnectionClosed = _closed.Token;
@@ -35,8 +34,6 @@ internal sealed class InternalServerConnection : ConnectionContext,
         _features.Set<IConnectionEndPointFeature>(this);
         _features.Set<IInternalConnectionFeature>(info);
     }
-
-    public InternalConnectionInfo Info { get; }
 
     /// <summary>The largest write a relay may put into the output pipe at once.</summary>
     public int WriteChunkSize => _pair.WriteChunkSize;

@@ -43,8 +43,6 @@ internal sealed partial class SocketTcpListener : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public int ActiveConnections => _connections.Count;
-
     private async Task AcceptLoopAsync()
     {
         while (true)

@@ -20,8 +20,6 @@ internal sealed class ListenerStats
 
     public StatScope Scope { get; }
 
-    public long Active => _active.Value;
-
     public void ConnectionOpened()
     {
         _total.Increment();

@@ -19,7 +19,6 @@ internal static class StatNames
     public const string UpstreamCxActive = "upstream_cx_active";
     public const string UpstreamCxConnectFail = "upstream_cx_connect_fail";
     public const string UpstreamCxConnectTimeout = "upstream_cx_connect_timeout";
-    public const string UpstreamCxNoListener = "upstream_cx_internal_listener_missing";
     public const string NoMetadata = "no_metadata";
 
     /// <summary>The listener scope name Envoy uses for an internal listener.</summary>

@@ -4,9 +4,7 @@ namespace Yarp.Tunnels.Utilities;
 internal static class EventIds
 {
     public const int InternalListenerMissing = 1;
-    public const int InternalConnectionOpened = 2;
 
-    public const int TcpProxyListening = 10;
     public const int TcpProxyNoDestination = 11;
     public const int TcpProxyConnectFailed = 12;
     public const int TcpProxyIdleTimeout = 13;
@@ -18,5 +16,4 @@ internal static class EventIds
     public const int ListenerDrained = 22;
     public const int ListenerConfigInvalid = 23;
     public const int ListenerBindFailed = 24;
-    public const int ProtocolSniffed = 25;
 }
