@@ -44,6 +44,7 @@ public static class InternalListenerKestrelExtensions
         services.TryAddSingleton(InternalListenerRegistry.Shared);
         services.AddMetrics();
         services.TryAddSingleton<TunnelMetrics>();
+        services.TryAddSingleton(static sp => new TunnelStatistics(sp.GetRequiredService<TunnelMetrics>()));
         services.TryAddSingleton<CodeBoundInternalListeners>();
         // Keep the socket transport whatever the registration order: Kestrel adds it with TryAdd.
         services.TryAddSingleton<IConnectionListenerFactory, SocketTransportFactory>();

@@ -1,9 +1,19 @@
 namespace Yarp.Tunnels.Telemetry;
 
-/// <summary>One Envoy-style statistic: a counter, or a gauge when its name ends in <c>_active</c>.</summary>
+/// <summary>One counter or gauge of one scope (its kind is the declared <see cref="Stat"/>'s).</summary>
 internal sealed class StatCounter
 {
     private long _value;
+
+    public StatCounter(StatScope scope, StatName stat)
+    {
+        Scope = scope;
+        Stat = stat;
+    }
+
+    public StatScope Scope { get; }
+
+    public StatName Stat { get; }
 
     public long Value => Volatile.Read(ref _value);
 
@@ -12,4 +22,16 @@ internal sealed class StatCounter
     public void Decrement() => Interlocked.Decrement(ref _value);
 
     public void Add(long amount) => Interlocked.Add(ref _value, amount);
+
+    /// <summary>Sets a gauge to an absolute value (e.g. the number of destinations of a cluster).</summary>
+    public void Set(long value)
+    {
+        if (Stat.Kind != StatKind.Gauge)
+        {
+            throw new InvalidOperationException($"'{Stat.Name}' is a counter; only gauges can be set.");
+        }
+        Volatile.Write(ref _value, value);
+    }
+
+    internal void Reset() => Volatile.Write(ref _value, 0);
 }

@@ -1,28 +1,37 @@
 namespace Yarp.Tunnels.Telemetry;
 
-/// <summary>The statistic names, as Envoy spells them, and the families they live in.</summary>
+/// <summary>
+/// Every statistic Yarp.Tunnels publishes, declared once with its kind, as Envoy spells it, and the families they live
+/// in. Add a stat here (<see cref="StatName.Counter"/>, <see cref="StatName.Gauge"/> or
+/// <see cref="StatName.Histogram"/>) and list it in the package README.
+/// </summary>
 internal static class StatNames
 {
     public const string ListenerFamily = "listener";
     public const string TcpFamily = "tcp";
     public const string ClusterFamily = "cluster";
+    public const string HttpFamily = "http";
 
-    public const string DownstreamCxTotal = "downstream_cx_total";
-    public const string DownstreamCxActive = "downstream_cx_active";
-    public const string DownstreamCxRxBytesTotal = "downstream_cx_rx_bytes_total";
-    public const string DownstreamCxTxBytesTotal = "downstream_cx_tx_bytes_total";
-    public const string DownstreamCxDestroy = "downstream_cx_destroy";
-    public const string DownstreamCxNoRoute = "downstream_cx_no_route";
-    public const string IdleTimeout = "idle_timeout";
-    public const string ConnectFail = "connect_fail";
-    public const string UpstreamCxTotal = "upstream_cx_total";
-    public const string UpstreamCxActive = "upstream_cx_active";
-    public const string UpstreamCxConnectFail = "upstream_cx_connect_fail";
-    public const string UpstreamCxConnectTimeout = "upstream_cx_connect_timeout";
-    public const string NoMetadata = "no_metadata";
+    /// <summary>The tag key (<see cref="StatScope.WithTag"/>) that carries the upgrade type on the upgrade stats.</summary>
+    public const string UpgradeTypeTag = "upgrade_type";
+
+    public static readonly StatName DownstreamCxTotal = StatName.Counter("downstream_cx_total", "Downstream connections accepted.");
+    public static readonly StatName DownstreamCxActive = StatName.Gauge("downstream_cx_active", "Downstream connections open now.");
+    public static readonly StatName DownstreamCxRxBytesTotal = StatName.Counter("downstream_cx_rx_bytes_total", "Bytes received from downstream.", "By");
+    public static readonly StatName DownstreamCxTxBytesTotal = StatName.Counter("downstream_cx_tx_bytes_total", "Bytes sent to downstream.", "By");
+    public static readonly StatName DownstreamCxDestroy = StatName.Counter("downstream_cx_destroy", "Downstream connections closed.");
+    public static readonly StatName DownstreamCxNoRoute = StatName.Counter("downstream_cx_no_route", "Connections with no available upstream destination.");
+    public static readonly StatName DownstreamCxUpgradesTotal = StatName.Counter("downstream_cx_upgrades_total", "Connections and streams upgraded (WebSocket, CONNECT, any token).");
+    public static readonly StatName DownstreamCxUpgradesActive = StatName.Gauge("downstream_cx_upgrades_active", "Upgraded connections and streams open now.");
+    public static readonly StatName DownstreamRqWsOnNonWsRoute = StatName.Counter("downstream_rq_ws_on_non_ws_route", "Upgrade requests refused because the route does not allow the upgrade type.");
+    public static readonly StatName IdleTimeout = StatName.Counter("idle_timeout", "Connections closed by the idle timeout.");
+    public static readonly StatName ConnectFail = StatName.Counter("connect_fail", "Connects to an internal listener name that found nothing bound.");
+    public static readonly StatName UpstreamCxTotal = StatName.Counter("upstream_cx_total", "Upstream connections opened.");
+    public static readonly StatName UpstreamCxActive = StatName.Gauge("upstream_cx_active", "Upstream connections open now.");
+    public static readonly StatName UpstreamCxConnectFail = StatName.Counter("upstream_cx_connect_fail", "Upstream connection attempts that failed.");
+    public static readonly StatName UpstreamCxConnectTimeout = StatName.Counter("upstream_cx_connect_timeout", "Upstream connection attempts that timed out.");
+    public static readonly StatName NoMetadata = StatName.Counter("no_metadata", "Passthrough metadata keys absent at their source.");
 
     /// <summary>The listener scope name Envoy uses for an internal listener.</summary>
     public static string InternalListener(string name) => "envoy_internal_" + name;
-
-    public static bool IsGauge(string stat) => stat.EndsWith("_active", StringComparison.Ordinal);
 }

@@ -9,16 +9,17 @@ namespace Yarp.Tunnels.Telemetry;
 /// </summary>
 /// <remarks>
 /// Naming rule: a statistic <c>{stat}</c> of object <c>{name}</c> in family <c>{family}</c> (listener, tcp, cluster, http)
-/// is the instrument <c>yarp.tunnels.{family}.{stat}</c> with the tag <c>{family}={name}</c>, and renders as the
-/// Envoy-style flat name <c>{family}.{name}.{stat}</c>.
+/// is the instrument <c>yarp.tunnels.{family}.{stat}</c> with the tag <c>{family}={name}</c> (plus the scope's extra
+/// tags), and renders as the Envoy-style flat name <c>{family}.{name}.{stat}</c>.
 /// </remarks>
 internal sealed class TunnelMetrics
 {
     /// <summary>The name of the meter every host publishes.</summary>
-    public const string MeterName = "Yarp.Tunnels";
+    public const string MeterName = TunnelStatistics.MeterName;
 
     private readonly ConcurrentDictionary<(string Family, string Name), StatScope> _scopes = new();
-    private readonly ConcurrentDictionary<(string Family, string Stat), byte> _instruments = new();
+    private readonly ConcurrentDictionary<(string Family, string Stat), StatInstrument> _instruments = new();
+    private readonly Lock _instrumentLock = new();
     private readonly Meter _meter;
 
     public TunnelMetrics(IMeterFactory meterFactory)
@@ -33,50 +34,89 @@ internal sealed class TunnelMetrics
 
     public ListenerStats Listener(string scopeName) => new(Scope(StatNames.ListenerFamily, scopeName));
 
-    /// <summary>Every statistic of this host by flat name, sorted.</summary>
+    /// <summary>Every counter and gauge of this host by flat name (tagged series summed into their flat name), sorted.</summary>
     public SortedDictionary<string, long> Snapshot()
     {
         var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var scope in _scopes.Values)
+        foreach (var instrument in _instruments.Values)
         {
-            foreach (var (stat, counter) in scope.Stats)
+            foreach (var counter in instrument.Counters)
             {
-                result[$"{scope.Family}.{scope.Name}.{stat}"] = counter.Value;
+                var flatName = $"{instrument.Family}.{counter.Scope.Name}.{instrument.Stat.Name}";
+                result[flatName] = result.GetValueOrDefault(flatName) + counter.Value;
             }
         }
         return result;
     }
 
-    /// <summary>The value of one flat-named statistic, or 0 when it was never touched.</summary>
+    /// <summary>The flat value of one counter or gauge (the sum over its tagged series), or 0 when it was never touched.</summary>
     public long Get(string family, string name, string stat) =>
-        _scopes.TryGetValue((family, name), out var scope) && scope.TryGet(stat, out var counter) ? counter.Value : 0;
+        _scopes.TryGetValue((family, name), out var scope) ? scope.Sum(stat) : 0;
 
-    internal void EnsureInstrument(string family, string stat)
+    /// <summary>Every series of every stat of this host, sorted by flat name, then tags.</summary>
+    public IReadOnlyList<StatSample> Samples()
     {
-        if (!_instruments.TryAdd((family, stat), 0))
+        var samples = new List<StatSample>();
+        foreach (var instrument in _instruments.Values)
         {
-            return;
+            var stat = instrument.Stat;
+            foreach (var counter in instrument.Counters)
+            {
+                samples.Add(new StatSample(instrument.Family, counter.Scope.Name, stat.Name, stat.Kind, counter.Scope.Tags,
+                    counter.Value, null, stat.Unit, stat.Description));
+            }
+            foreach (var histogram in instrument.Histograms)
+            {
+                var values = histogram.Snapshot();
+                samples.Add(new StatSample(instrument.Family, histogram.Scope.Name, stat.Name, stat.Kind, histogram.Scope.Tags,
+                    values.Count, values, stat.Unit, stat.Description));
+            }
         }
-
-        var instrument = $"yarp.tunnels.{family}.{stat}";
-        if (StatNames.IsGauge(stat))
+        samples.Sort(static (a, b) =>
         {
-            _meter.CreateObservableUpDownCounter(instrument, () => Observe(family, stat));
-        }
-        else
-        {
-            _meter.CreateObservableCounter(instrument, () => Observe(family, stat));
-        }
+            var byName = string.CompareOrdinal(a.FlatName, b.FlatName);
+            return byName != 0 ? byName : string.CompareOrdinal(TagText(a), TagText(b));
+        });
+        return samples;
     }
 
-    private IEnumerable<Measurement<long>> Observe(string family, string stat)
+    /// <summary>Sets every counter to zero (Envoy's <c>/reset_counters</c>); gauges and histograms keep their values.</summary>
+    public void ResetCounters()
     {
-        foreach (var scope in _scopes.Values)
+        foreach (var instrument in _instruments.Values)
         {
-            if (scope.Family == family && scope.TryGet(stat, out var counter))
+            if (instrument.Stat.Kind == StatKind.Counter)
             {
-                yield return new Measurement<long>(counter.Value, new KeyValuePair<string, object?>(family, scope.Name));
+                foreach (var counter in instrument.Counters)
+                {
+                    counter.Reset();
+                }
             }
         }
     }
+
+    /// <summary>The instrument of <paramref name="stat"/> in <paramref name="family"/>, created once; a stat name used with two kinds is refused.</summary>
+    internal StatInstrument Instrument(string family, StatName stat)
+    {
+        if (!_instruments.TryGetValue((family, stat.Name), out var instrument))
+        {
+            lock (_instrumentLock)
+            {
+                if (!_instruments.TryGetValue((family, stat.Name), out instrument))
+                {
+                    instrument = new StatInstrument(_meter, family, stat);
+                    _instruments[(family, stat.Name)] = instrument;
+                }
+            }
+        }
+
+        if (instrument.Stat.Kind != stat.Kind)
+        {
+            throw new InvalidOperationException(
+                $"Stat '{family}.*.{stat.Name}' is declared as a {instrument.Stat.Kind} and as a {stat.Kind}; declare each stat name once.");
+        }
+        return instrument;
+    }
+
+    private static string TagText(StatSample sample) => string.Join(',', sample.Tags.Select(static tag => $"{tag.Key}={tag.Value}"));
 }
