@@ -20,6 +20,10 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
     /// </summary>
     public const string ListenerProtocolsKey = "ListenerProtocols";
 
+    /// <summary>The listener id and <c>StatPrefix</c> under each projected endpoint, for its <see cref="IHttpListenerFeature"/>.</summary>
+    public const string ListenerNameKey = "ListenerName";
+    public const string StatPrefixKey = "StatPrefix";
+
     private readonly IConfiguration _kestrelSection;
     private readonly HashSet<string> _configuredEndpoints = new(StringComparer.OrdinalIgnoreCase);
     private IReadOnlyList<ListenerSpec> _listeners = [];
@@ -82,6 +86,8 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
                 _ => "Http1",
             };
             data[prefix + ListenerProtocolsKey] = listener.Protocols.ToString();
+            data[prefix + ListenerNameKey] = listener.Name;
+            data[prefix + StatPrefixKey] = listener.StatPrefix;
             if (ConfigureEndpoint is { } configure && _configuredEndpoints.Add(endpointName))
             {
                 configure(endpointName);

@@ -11,4 +11,11 @@ public sealed record ListenerCertificateConfig
 
     /// <summary>The PFX password, or the password of an encrypted PEM key.</summary>
     public string? Password { get; init; }
+
+    // Keeps the password out of logs and exception messages that print the config.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Path = {Path}, KeyPath = {KeyPath}, Password = {(Password is null ? "" : "***")}");
+        return true;
+    }
 }

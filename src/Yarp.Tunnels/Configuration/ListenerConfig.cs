@@ -21,6 +21,9 @@ public sealed record ListenerConfig
     /// <summary>How long a removed listener's open connections may finish before they are closed; default 30 seconds.</summary>
     public TimeSpan? DrainTimeout { get; init; }
 
+    /// <summary>For HTTP listeners: the prefix of this listener's <c>http.&lt;StatPrefix&gt;.*</c> statistics; defaults to <see cref="Name"/>.</summary>
+    public string? StatPrefix { get; init; }
+
     /// <summary>For HTTP socket listeners: serve HTTPS with this certificate (ALPN picks HTTP/2 for <see cref="ListenerProtocols.Http1AndHttp2"/>).</summary>
     public ListenerCertificateConfig? Certificate { get; init; }
 

@@ -26,6 +26,7 @@ internal static class ListenerConfigReader
                 Protocols = ReadEnum<ListenerProtocols>(section, "Protocols", name, errors),
                 BufferSizeKb = ReadInt(section, "BufferSizeKb", name, errors),
                 DrainTimeout = ReadTimeSpan(section, "DrainTimeout", name, errors),
+                StatPrefix = section["StatPrefix"],
                 Certificate = certificate.Exists()
                     ? new ListenerCertificateConfig { Path = certificate["Path"], KeyPath = certificate["KeyPath"], Password = certificate["Password"] }
                     : null,

@@ -43,6 +43,19 @@ internal static class ListenerConfigValidator
                 ok = false;
             }
             ok &= ValidateTcpProxy(name, listener.TcpProxy, clusterIds, errors);
+            if (listener.StatPrefix is { } statPrefix)
+            {
+                if (listener.TcpProxy is not null)
+                {
+                    errors.Add($"Listener '{name}': StatPrefix applies to HTTP listeners; a TCP proxy listener takes TcpProxy:StatPrefix.");
+                    ok = false;
+                }
+                else if (!IsStatName(statPrefix))
+                {
+                    errors.Add($"Listener '{name}': StatPrefix '{statPrefix}' is not a valid stat name (non-empty, no whitespace).");
+                    ok = false;
+                }
+            }
             if (listener.Certificate is { } certificate && (listener.TcpProxy is not null || InternalAddress.IsInternal(listener.Address) || string.IsNullOrEmpty(certificate.Path)))
             {
                 errors.Add($"Listener '{name}': Certificate applies only to HTTP socket listeners and needs Certificate:Path.");
@@ -141,6 +154,11 @@ internal static class ListenerConfigValidator
             errors.Add($"Listener '{name}': TcpProxy:ClusterId '{tcp.ClusterId}' names no cluster in ReverseProxy:Clusters.");
             ok = false;
         }
+        if (tcp.StatPrefix is { } statPrefix && !IsStatName(statPrefix))
+        {
+            errors.Add($"Listener '{name}': TcpProxy:StatPrefix '{statPrefix}' is not a valid stat name (non-empty, no whitespace).");
+            ok = false;
+        }
         if (tcp.IdleTimeout is { } idle && idle < TimeSpan.Zero)
         {
             errors.Add($"Listener '{name}': TcpProxy:IdleTimeout must not be negative.");
@@ -153,6 +171,8 @@ internal static class ListenerConfigValidator
         }
         return ok;
     }
+
+    private static bool IsStatName(string value) => value.Length > 0 && !value.Any(char.IsWhiteSpace);
 
     private static bool TryParseIPEndPoint(string value, out IPEndPoint endPoint)
     {

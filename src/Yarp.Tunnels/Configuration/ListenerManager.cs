@@ -223,7 +223,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
             {
                 IInternalConnectionAcceptor acceptor = spec.Kind == ListenerKind.InternalTcpProxy
                     ? new TcpProxyAcceptor(new TcpProxyHandler(spec.Name, spec.Config.TcpProxy!, _services.GetRequiredService<TcpProxyServices>()))
-                    : new ProfileAcceptor(_registry, ProfileName(ProfileFor(spec.Protocols)));
+                    : new ProfileAcceptor(_registry, ProfileName(ProfileFor(spec.Protocols)), new HttpListenerFeature(spec.Name, spec.StatPrefix));
                 var registration = new InternalListenerRegistration(spec.InternalName!, spec.Config.BufferSizeKb ?? InternalEndPoint.DefaultBufferSizeKb,
                     acceptor, _metrics.Listener(StatNames.InternalListener(spec.InternalName!)));
                 _registry.Add(registration);
@@ -249,10 +249,13 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
     private sealed record RunningListener(ListenerSpec Spec, Func<TimeSpan, Task> StopAsync, System.Net.IPEndPoint? BoundEndPoint = null);
 
     /// <summary>Routes a config-declared internal HTTP listener's connections to this host's Kestrel endpoint for its protocols.</summary>
-    private sealed class ProfileAcceptor(InternalListenerRegistry registry, string profileName) : IInternalConnectionAcceptor
+    private sealed class ProfileAcceptor(InternalListenerRegistry registry, string profileName, HttpListenerFeature listener) : IInternalConnectionAcceptor
     {
-        public bool TryAccept(Microsoft.AspNetCore.Connections.ConnectionContext connection) =>
-            registry.TryGet(profileName, out var profile) && profile.Acceptor.TryAccept(connection);
+        public bool TryAccept(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+        {
+            connection.Features.Set<IHttpListenerFeature>(listener);
+            return registry.TryGet(profileName, out var profile) && profile.Acceptor.TryAccept(connection);
+        }
     }
 
     private static partial class Log

@@ -11,5 +11,8 @@ internal sealed record ListenerSpec(ListenerConfig Config, ListenerKind Kind, IP
 
     public ListenerProtocols Protocols => Config.Protocols ?? ListenerProtocols.Http1;
 
+    /// <summary>The prefix of an HTTP listener's <c>http.&lt;prefix&gt;.*</c> statistics.</summary>
+    public string StatPrefix => Config.StatPrefix ?? Name;
+
     public TimeSpan DrainTimeout => Config.DrainTimeout ?? DefaultDrainTimeout;
 }

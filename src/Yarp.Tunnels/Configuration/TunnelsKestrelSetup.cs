@@ -33,6 +33,9 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, InternalListe
         // Matched by endpoint name, not address: two listeners on port 0 share the address 127.0.0.1:0.
         manager.Projection.ConfigureEndpoint = name => loader.Endpoint(name, endpoint =>
         {
+            var section = endpoint.ConfigSection;
+            var listener = new HttpListenerFeature(section[KestrelEndpointProjection.ListenerNameKey]!, section[KestrelEndpointProjection.StatPrefixKey]!);
+            endpoint.ListenOptions.Use(listener.Apply);
             // On TLS, ALPN chooses the protocol instead.
             if (!endpoint.IsHttps && endpoint.ConfigSection[KestrelEndpointProjection.ListenerProtocolsKey] == nameof(ListenerProtocols.Auto))
             {

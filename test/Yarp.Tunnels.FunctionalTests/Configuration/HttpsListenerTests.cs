@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Yarp.Tunnels.Configuration;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.InternalListeners;
 
@@ -42,7 +43,7 @@ public class HttpsListenerTests
                     b.WebHost.UseKestrelHttpsConfiguration();
                     b.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section, new InternalListenerRegistry());
                 },
-                app => app.MapGet("/proto", (HttpContext c) => c.Request.Protocol));
+                app => app.MapGet("/proto", (HttpContext c) => $"{c.Request.Protocol}|{c.Features.Get<IHttpListenerFeature>()?.ListenerName}"));
 
             using var handler = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } };
             using var client = new HttpClient(handler) { Timeout = TestHost.Timeout };
@@ -53,7 +54,7 @@ public class HttpsListenerTests
             };
             using var response = await client.SendAsync(message);
             Assert.Equal(HttpVersion.Version20, response.Version);
-            Assert.Equal("HTTP/2", await response.Content.ReadAsStringAsync());
+            Assert.Equal("HTTP/2|tls", await response.Content.ReadAsStringAsync());
         }
         finally
         {

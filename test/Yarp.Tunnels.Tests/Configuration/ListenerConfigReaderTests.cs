@@ -14,6 +14,7 @@ public class ListenerConfigReaderTests
             ["Listeners:l1:Protocols"] = "auto",
             ["Listeners:l1:TcpProxy:ClusterId"] = "l2",
             ["Listeners:l1:TcpProxy:IdleTimeout"] = "01:00:00",
+            ["Listeners:l2:StatPrefix"] = "ingress_http",
             ["Listeners:l2:BufferSizeKb"] = "lots",
             ["Listeners:l2:Protocols"] = "Http3",
             ["Listeners:l2:TcpProxy:ConnectTimeout"] = "soon",
@@ -27,6 +28,7 @@ public class ListenerConfigReaderTests
         Assert.Equal(ListenerProtocols.Auto, l1.Protocols);
         Assert.Equal(TimeSpan.FromHours(1), l1.TcpProxy!.IdleTimeout);
         Assert.Equal("l2", l1.TcpProxy.ClusterId);
+        Assert.Equal("ingress_http", listeners.Single(l => l.Name == "l2").StatPrefix);
         Assert.Equal(
         [
             "Listener 'l2': BufferSizeKb 'lots' is not an integer.",

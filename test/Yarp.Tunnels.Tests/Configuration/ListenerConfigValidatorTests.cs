@@ -52,6 +52,42 @@ public class ListenerConfigValidatorTests
     }
 
     [Fact]
+    public void Validate_StatPrefixes_HttpDefaultsToIdAndBadOnesReported()
+    {
+        var errors = new List<string>();
+        var specs = ListenerConfigValidator.Validate(
+        [
+            new ListenerConfig { Name = "web", Address = "tcp://127.0.0.1:0" },
+            new ListenerConfig { Name = "front", Address = "tcp://127.0.0.1:0", StatPrefix = "ingress_http" },
+            new ListenerConfig { Name = "blank", Address = "envoy-internal://blank", StatPrefix = "" },
+            new ListenerConfig { Name = "spaced", Address = "envoy-internal://spaced", StatPrefix = "in gress" },
+            new ListenerConfig { Name = "l4", Address = "tcp://127.0.0.1:0", StatPrefix = "x", TcpProxy = new TcpProxyConfig { ClusterId = "echo" } },
+            new ListenerConfig { Name = "l4b", Address = "tcp://127.0.0.1:0", TcpProxy = new TcpProxyConfig { ClusterId = "echo", StatPrefix = "a\tb" } },
+        ], [_echo], _ => false, errors);
+
+        Assert.Equal(["web", "ingress_http"], specs.Select(s => s.StatPrefix));
+        Assert.Equal(
+        [
+            "Listener 'blank': StatPrefix '' is not a valid stat name (non-empty, no whitespace).",
+            "Listener 'l4': StatPrefix applies to HTTP listeners; a TCP proxy listener takes TcpProxy:StatPrefix.",
+            "Listener 'l4b': TcpProxy:StatPrefix 'a\tb' is not a valid stat name (non-empty, no whitespace).",
+            "Listener 'spaced': StatPrefix 'in gress' is not a valid stat name (non-empty, no whitespace).",
+        ], errors.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void CertificateToString_WithPassword_Redacted()
+    {
+        var listener = new ListenerConfig { Name = "tls", Certificate = new ListenerCertificateConfig { Path = "c.pfx", Password = "s3cret" } };
+
+        var text = listener.ToString();
+
+        Assert.DoesNotContain("s3cret", text, StringComparison.Ordinal);
+        Assert.Contains("Path = c.pfx", text, StringComparison.Ordinal);
+        Assert.Contains("Password = ***", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ValidateClusterReferences_UnknownAndMalformed_ReportsBoth()
     {
         var cluster = new ClusterConfig
