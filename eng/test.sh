@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Prerequisites used by the tests (Debian/Ubuntu packages). Extend here.
-APT_PACKAGES="curl socat nghttp2-client netcat-openbsd python3-h2"
+APT_PACKAGES="curl socat nghttp2-client netcat-openbsd python3-h2 python3-prometheus-client"
 REQUIRED_COMMANDS="curl socat nghttp nc"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +21,9 @@ missing_prereqs() {
   done
   if ! /usr/bin/python3 -c 'import h2' >/dev/null 2>&1; then
     missing="$missing python3-h2"
+  fi
+  if ! /usr/bin/python3 -c 'from prometheus_client.parser import text_string_to_metric_families' >/dev/null 2>&1; then
+    missing="$missing python3-prometheus-client"
   fi
   echo "${missing# }"
 }

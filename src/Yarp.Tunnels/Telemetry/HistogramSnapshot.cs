@@ -6,7 +6,7 @@ public sealed class HistogramSnapshot
     internal HistogramSnapshot(IReadOnlyList<double> bucketBounds, long[] bucketCounts, double sum, double min, double max)
     {
         BucketBounds = bucketBounds;
-        BucketCounts = bucketCounts;
+        BucketCounts = Array.AsReadOnly(bucketCounts);
         Sum = sum;
         Min = min;
         Max = max;

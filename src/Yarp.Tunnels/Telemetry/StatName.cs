@@ -17,7 +17,7 @@ internal sealed class StatName
         Kind = kind;
         Description = description;
         Unit = unit;
-        Buckets = buckets ?? [];
+        Buckets = buckets is null ? [] : [.. buckets];
     }
 
     /// <summary>The stat as Envoy spells it, the last part of the flat name <c>{family}.{object}.{stat}</c>.</summary>

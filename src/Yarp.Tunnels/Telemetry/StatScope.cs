@@ -25,7 +25,7 @@ internal sealed partial class StatScope
         _owner = owner;
         Family = family;
         Name = name;
-        Tags = tags;
+        Tags = Array.AsReadOnly(tags);
         MeterTags = [new(family, name), .. tags.Select(static tag => new KeyValuePair<string, object?>(tag.Key, tag.Value))];
     }
 
@@ -83,7 +83,7 @@ internal sealed partial class StatScope
         }
 
         var instrument = _owner.Instrument(Family, stat);
-        var created = new StatCounter(this, stat);
+        var created = new StatCounter(this, instrument.Stat);
         var counter = _counters.GetOrAdd(stat.Name, created);
         if (ReferenceEquals(counter, created))
         {
@@ -100,7 +100,7 @@ internal sealed partial class StatScope
         }
 
         var instrument = _owner.Instrument(Family, stat);
-        var created = new StatHistogram(this, stat, instrument.Histogram!);
+        var created = new StatHistogram(this, instrument.Stat, instrument.Histogram!);
         var histogram = _histograms.GetOrAdd(stat.Name, created);
         if (ReferenceEquals(histogram, created))
         {

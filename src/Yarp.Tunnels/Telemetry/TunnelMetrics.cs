@@ -38,12 +38,11 @@ internal sealed class TunnelMetrics
     public SortedDictionary<string, long> Snapshot()
     {
         var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var instrument in _instruments.Values)
+        foreach (var stat in FlatStat.Aggregate(Samples()))
         {
-            foreach (var counter in instrument.Counters)
+            if (stat.Kind != StatKind.Histogram)
             {
-                var flatName = $"{instrument.Family}.{counter.Scope.Name}.{instrument.Stat.Name}";
-                result[flatName] = result.GetValueOrDefault(flatName) + counter.Value;
+                result[stat.Name] = result.GetValueOrDefault(stat.Name) + stat.Value;
             }
         }
         return result;
@@ -77,7 +76,7 @@ internal sealed class TunnelMetrics
             var byName = string.CompareOrdinal(a.FlatName, b.FlatName);
             return byName != 0 ? byName : string.CompareOrdinal(TagText(a), TagText(b));
         });
-        return samples;
+        return samples.AsReadOnly();
     }
 
     /// <summary>Sets every counter to zero (Envoy's <c>/reset_counters</c>); gauges and histograms keep their values.</summary>
