@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.Tunnels.InternalListeners;
 
@@ -9,7 +10,7 @@ namespace Yarp.Tunnels.Configuration;
 /// Points Kestrel at the listener projection (reloading) and binds this host's hidden internal endpoints that serve
 /// config-declared internal HTTP listeners and HTTP/2 connections sniffed on <c>Auto</c> ports.
 /// </summary>
-internal sealed class TunnelsKestrelSetup(ListenerManager manager, InternalListenerRegistry registry) : IConfigureOptions<KestrelServerOptions>
+internal sealed class TunnelsKestrelSetup(ListenerManager manager, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IConfigureOptions<KestrelServerOptions>
 {
     public void Configure(KestrelServerOptions options)
     {
@@ -22,9 +23,15 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, InternalListe
 
         // Bound even when only TCP proxy listeners are declared: they keep Kestrel from falling back to
         // http://localhost:5000, and HTTP listeners added by a later reload need them.
-        var sniffer = new ProtocolSniffer(registry, manager.ProfileName("h2"));
+        // The sniffer reads Kestrel's limits from these options (the host's IOptions<KestrelServerOptions>) per connection.
+        var sniffer = new ProtocolSniffer(options, timeProvider, loggerFactory.CreateLogger<ProtocolSniffer>());
         options.ListenInternal(manager.ProfileName("h1"), o => o.Protocols = HttpProtocols.Http1);
-        options.ListenInternal(manager.ProfileName("h2"), o => o.Protocols = HttpProtocols.Http2);
+        options.ListenInternal(manager.ProfileName("h2"), o =>
+        {
+            o.Protocols = HttpProtocols.Http2;
+            // Last on this endpoint, so it captures Kestrel's HTTP/2 handler itself for sniffed connections.
+            o.Use(sniffer.CaptureHttp2);
+        });
         options.ListenInternal(manager.ProfileName("auto"), o =>
         {
             o.Protocols = HttpProtocols.Http1;

@@ -46,6 +46,7 @@ public static class InternalListenerKestrelExtensions
         services.TryAddSingleton<TunnelMetrics>();
         services.TryAddSingleton(static sp => new TunnelStatistics(sp.GetRequiredService<TunnelMetrics>()));
         services.TryAddSingleton<CodeBoundInternalListeners>();
+        services.TryAddSingleton(TimeProvider.System);
         // Keep the socket transport whatever the registration order: Kestrel adds it with TryAdd.
         services.TryAddSingleton<IConnectionListenerFactory, SocketTransportFactory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, InternalTransportFactory>());

@@ -16,4 +16,7 @@ internal static class EventIds
     public const int ListenerDrained = 22;
     public const int ListenerConfigInvalid = 23;
     public const int ListenerBindFailed = 24;
+
+    public const int ProtocolSniffingEnded = 40;
+    public const int ProtocolSniffingNoHttp2 = 41;
 }
