@@ -11,10 +11,11 @@ namespace Yarp.Tunnels.Destinations;
 
 /// <summary>
 /// Carries YARP's HTTP client to envoy-internal destinations. A request to <c>envoy-internal://NAME/p</c> is rewritten
-/// to a synthetic host unique to (listener, endpoint id, passed metadata and state), so the connection pool never
-/// shares a connection between destinations or downstream states; <see cref="ConnectAsync"/> then opens the in-memory
-/// connection for that host. Every other host gets a plain socket. Targets unused for <see cref="TargetIdleLifetime"/>
-/// are forgotten, so per-downstream state cannot grow the tables without bound.
+/// to a synthetic host unique to (listener, endpoint id, passed metadata and state; see <see cref="ConnectTargetKey"/>),
+/// so the connection pool never shares a connection between destinations or downstream states, and carries its target
+/// in its options; <see cref="ConnectAsync"/> then opens the in-memory connection for that target. Every other host gets
+/// a plain socket; a synthetic host is never looked up in DNS. Targets unused for <see cref="TargetIdleLifetime"/> are
+/// forgotten, so per-downstream state cannot grow the table without bound; a request already rewritten keeps its target.
 /// </summary>
 internal sealed partial class InternalListenerConnector
 {
@@ -25,8 +26,9 @@ internal sealed partial class InternalListenerConnector
 
     private static readonly long _sweepIntervalMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
 
-    private readonly ConcurrentDictionary<string, ConnectTarget> _targetsByKey = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConnectTarget> _targetsByHost = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly HttpRequestOptionsKey<ConnectTarget> _targetOption = new("Yarp.Tunnels.ConnectTarget");
+
+    private readonly ConcurrentDictionary<ConnectTargetKey, ConnectTarget> _targets = new();
     private readonly InternalListenerRegistry _registry;
     private readonly TunnelMetrics _metrics;
     private readonly ILogger<InternalListenerConnector> _logger;
@@ -58,8 +60,8 @@ internal sealed partial class InternalListenerConnector
         var metadata = PassthroughMetadata.Collect(clusterId, target?.ClusterMetadata, target?.DestinationMetadata, _metrics);
         var state = target?.State;
 
-        var key = string.Join('\n', name, endpointId, Fingerprint.Of(metadata, static v => v), SharedStateCollector.Fingerprint(state));
-        var connectTarget = _targetsByKey.GetOrAdd(key, static (_, arg) => arg.self.CreateTarget(arg.name, arg.clusterId,
+        var key = new ConnectTargetKey(name, endpointId, metadata, state);
+        var connectTarget = _targets.GetOrAdd(key, static (_, arg) => arg.self.CreateTarget(arg.name, arg.clusterId,
             new InternalConnectOptions { EndpointId = arg.endpointId, Metadata = arg.metadata, State = arg.state }),
             (self: this, name, clusterId, endpointId, metadata, state));
         var now = Environment.TickCount64;
@@ -72,24 +74,21 @@ internal sealed partial class InternalListenerConnector
 
         request.RequestUri = new Uri("http://" + connectTarget.Host + pathAndQuery);
         request.Headers.Host ??= name;
+        // The connect reads the target from the request, so a sweep between here and there cannot lose it.
+        request.Options.Set(_targetOption, connectTarget);
     }
 
     /// <summary>The <see cref="SocketsHttpHandler.ConnectCallback"/> for clusters that may hold envoy-internal destinations.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        if (_targetsByHost.TryGetValue(context.DnsEndPoint.Host, out var target))
+        if (context.InitialRequestMessage.Options.TryGetValue(_targetOption, out var target))
         {
-            try
-            {
-                return _registry.Connect(target.ListenerName, target.Options);
-            }
-            catch (InternalListenerNotFoundException ex)
-            {
-                _metrics.Scope(StatNames.ClusterFamily, target.ClusterId)[StatNames.UpstreamCxConnectFail].Increment();
-                _metrics.Scope(StatNames.ListenerFamily, StatNames.InternalListener(target.ListenerName))[StatNames.ConnectFail].Increment();
-                Log.InternalListenerMissing(_logger, target.ListenerName, target.ClusterId, ex);
-                throw;
-            }
+            return Connect(target);
+        }
+        if (context.DnsEndPoint.Host.EndsWith(SyntheticDomain, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"'{context.DnsEndPoint.Host}' is a synthetic envoy-internal host name: it is connected only for " +
+                "requests to envoy-internal:// addresses rewritten by Yarp.Tunnels, and never looked up in DNS.");
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -105,17 +104,39 @@ internal sealed partial class InternalListenerConnector
         }
     }
 
+    private InternalStream Connect(ConnectTarget target)
+    {
+        try
+        {
+            return _registry.Connect(target.ListenerName, target.Options);
+        }
+        catch (Exception ex) when (ex is InternalListenerNotFoundException or InternalListenerBusyException)
+        {
+            _metrics.Scope(StatNames.ClusterFamily, target.ClusterId)[StatNames.UpstreamCxConnectFail].Increment();
+            _metrics.Scope(StatNames.ListenerFamily, StatNames.InternalListener(target.ListenerName))[StatNames.ConnectFail].Increment();
+            if (ex is InternalListenerBusyException)
+            {
+                Log.InternalListenerBusy(_logger, target.ListenerName, target.ClusterId, ex);
+            }
+            else
+            {
+                Log.InternalListenerMissing(_logger, target.ListenerName, target.ClusterId, ex);
+            }
+            throw;
+        }
+    }
+
     /// <summary>How many targets are remembered.</summary>
-    internal int TargetCount => _targetsByKey.Count;
+    internal int TargetCount => _targets.Count;
 
     /// <summary>Forgets targets last used before <paramref name="usedBefore"/> (an <see cref="Environment.TickCount64"/> value).</summary>
     internal void Sweep(long usedBefore)
     {
-        foreach (var (key, target) in _targetsByKey)
+        foreach (var (key, target) in _targets)
         {
-            if (target.LastUsed < usedBefore && _targetsByKey.TryRemove(new KeyValuePair<string, ConnectTarget>(key, target)))
+            if (target.LastUsed < usedBefore)
             {
-                _targetsByHost.TryRemove(target.Host, out _);
+                _targets.TryRemove(new KeyValuePair<ConnectTargetKey, ConnectTarget>(key, target));
             }
         }
     }
@@ -123,9 +144,7 @@ internal sealed partial class InternalListenerConnector
     private ConnectTarget CreateTarget(string name, string clusterId, InternalConnectOptions options)
     {
         var id = Interlocked.Increment(ref _lastTarget);
-        var target = new ConnectTarget("t" + id.ToString("x", CultureInfo.InvariantCulture) + SyntheticDomain, name, clusterId, options);
-        _targetsByHost[target.Host] = target;
-        return target;
+        return new ConnectTarget("t" + id.ToString("x", CultureInfo.InvariantCulture) + SyntheticDomain, name, clusterId, options);
     }
 
     private sealed record ConnectTarget(string Host, string ListenerName, string ClusterId, InternalConnectOptions Options)
@@ -137,5 +156,8 @@ internal sealed partial class InternalListenerConnector
     {
         [LoggerMessage(EventIds.InternalListenerMissing, LogLevel.Warning, "Internal listener '{ListenerName}' is not bound; the request to cluster '{ClusterId}' cannot be forwarded.", EventName = nameof(EventIds.InternalListenerMissing))]
         public static partial void InternalListenerMissing(ILogger logger, string listenerName, string clusterId, Exception exception);
+
+        [LoggerMessage(EventIds.InternalListenerBusy, LogLevel.Warning, "Internal listener '{ListenerName}' is busy (its accept backlog is full); the request to cluster '{ClusterId}' cannot be forwarded.", EventName = nameof(EventIds.InternalListenerBusy))]
+        public static partial void InternalListenerBusy(ILogger logger, string listenerName, string clusterId, Exception exception);
     }
 }

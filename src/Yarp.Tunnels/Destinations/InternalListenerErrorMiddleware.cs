@@ -5,8 +5,9 @@ using Yarp.Tunnels.InternalListeners;
 namespace Yarp.Tunnels.Destinations;
 
 /// <summary>
-/// Turns YARP's 502 for a request whose envoy-internal destination is not bound into a 503 that says which
-/// listener was missing (Envoy answers 503 for an internal connect failure), in a <c>Proxy-Status</c> header.
+/// Turns YARP's 502 for a request whose envoy-internal destination is not bound, or is busy (its accept backlog full),
+/// into a 503 that says which listener and why (Envoy answers 503 for an internal connect failure), in a
+/// <c>Proxy-Status</c> header.
 /// </summary>
 internal sealed class InternalListenerErrorMiddleware(RequestDelegate next)
 {
@@ -16,22 +17,25 @@ internal sealed class InternalListenerErrorMiddleware(RequestDelegate next)
 
         if (context.Response.HasStarted
             || context.Features.Get<IForwarderErrorFeature>()?.Exception is not { } exception
-            || Find(exception) is not { } missing)
+            || ProxyStatus(exception) is not { } proxyStatus)
         {
             return;
         }
 
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers["Proxy-Status"] = $"yarp-tunnels; error=destination_unavailable; details=\"internal listener '{missing.ListenerName}' is not bound\"";
+        context.Response.Headers["Proxy-Status"] = proxyStatus;
     }
 
-    private static InternalListenerNotFoundException? Find(Exception? exception)
+    private static string? ProxyStatus(Exception? exception)
     {
         for (; exception is not null; exception = exception.InnerException)
         {
-            if (exception is InternalListenerNotFoundException missing)
+            switch (exception)
             {
-                return missing;
+                case InternalListenerNotFoundException missing:
+                    return $"yarp-tunnels; error=destination_unavailable; details=\"internal listener '{missing.ListenerName}' is not bound\"";
+                case InternalListenerBusyException busy:
+                    return $"yarp-tunnels; error=connection_limit_reached; details=\"internal listener '{busy.ListenerName}' is busy: its backlog of {busy.Backlog} connections waiting to be accepted is full\"";
             }
         }
         return null;

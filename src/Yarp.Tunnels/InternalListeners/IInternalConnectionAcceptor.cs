@@ -6,5 +6,6 @@ namespace Yarp.Tunnels.InternalListeners;
 internal interface IInternalConnectionAcceptor
 {
     /// <summary>Takes ownership of <paramref name="connection"/>, or returns false if no longer accepting.</summary>
+    /// <exception cref="InternalListenerBusyException">Still accepting, but too many connections are waiting to be accepted.</exception>
     bool TryAccept(ConnectionContext connection);
 }

@@ -8,11 +8,12 @@ namespace Yarp.Tunnels.InternalListeners;
 internal sealed class InternalConnectionListener : IConnectionListener, IInternalConnectionAcceptor
 {
     // Like a socket's listen backlog: connections Kestrel has not picked up yet.
-    private const int Backlog = 4096;
+    internal const int Backlog = 4096;
 
     private readonly Channel<ConnectionContext> _pending = Channel.CreateBounded<ConnectionContext>(
         new BoundedChannelOptions(Backlog) { SingleReader = false, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
     private readonly Action<InternalConnectionListener> _onUnbind;
+    private volatile bool _unbound;
 
     public InternalConnectionListener(InternalEndPoint endPoint, Action<InternalConnectionListener> onUnbind)
     {
@@ -22,7 +23,15 @@ internal sealed class InternalConnectionListener : IConnectionListener, IInterna
 
     public EndPoint EndPoint { get; }
 
-    public bool TryAccept(ConnectionContext connection) => _pending.Writer.TryWrite(connection);
+    public bool TryAccept(ConnectionContext connection)
+    {
+        if (_pending.Writer.TryWrite(connection))
+        {
+            return true;
+        }
+        // TryWrite fails on a full channel and on a completed one; only the first is a listener still bound.
+        return _unbound ? false : throw new InternalListenerBusyException(((InternalEndPoint)EndPoint).Name, Backlog);
+    }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
@@ -44,6 +53,7 @@ internal sealed class InternalConnectionListener : IConnectionListener, IInterna
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
+        _unbound = true;
         if (_pending.Writer.TryComplete())
         {
             _onUnbind(this);

@@ -31,13 +31,28 @@ internal sealed class InternalListenerRegistration
         var pair = new InternalConnectionPair(this, options);
         _active.TryAdd(pair.Server, 0);
         Stats.ConnectionOpened();
-        if (!Acceptor.TryAccept(pair.Server))
+        bool accepted;
+        try
         {
-            pair.Client.Dispose();
-            _ = pair.Server.DisposeAsync();
+            accepted = Acceptor.TryAccept(pair.Server);
+        }
+        catch (InternalListenerBusyException)
+        {
+            Refuse(pair);
+            throw;
+        }
+        if (!accepted)
+        {
+            Refuse(pair);
             throw new InternalListenerNotFoundException(Name);
         }
         return pair.Client;
+    }
+
+    private static void Refuse(InternalConnectionPair pair)
+    {
+        pair.Client.Dispose();
+        _ = pair.Server.DisposeAsync();
     }
 
     public void OnServerConnectionClosed(InternalServerConnection connection)

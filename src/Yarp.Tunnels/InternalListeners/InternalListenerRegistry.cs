@@ -23,6 +23,7 @@ public sealed class InternalListenerRegistry
     /// Opens a connection to the internal listener <paramref name="name"/>. It completes at once: no sockets, no syscalls.
     /// </summary>
     /// <exception cref="InternalListenerNotFoundException">No listener of that name is bound.</exception>
+    /// <exception cref="InternalListenerBusyException">The listener is bound, but its backlog of connections waiting to be accepted is full.</exception>
     public InternalStream Connect(string name, InternalConnectOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(name);

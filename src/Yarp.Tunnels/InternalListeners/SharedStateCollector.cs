@@ -41,8 +41,4 @@ internal static class SharedStateCollector
 
         return state;
     }
-
-    /// <summary>The pool key of the state, so pooled connections are never shared across different state.</summary>
-    public static string Fingerprint(IReadOnlyDictionary<string, SharedState>? state) =>
-        Utilities.Fingerprint.Of(state, static item => $"{(int)item.Sharing}{item.Value}");
 }

@@ -19,4 +19,5 @@ internal static class EventIds
 
     public const int ProtocolSniffingEnded = 40;
     public const int ProtocolSniffingNoHttp2 = 41;
+    public const int InternalListenerBusy = 42;
 }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Telemetry;
 
 namespace Yarp.Tunnels.FunctionalTests.Destinations;
 
@@ -97,5 +98,43 @@ public class EnvoyInternalDestinationTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("internal listener 'nobody' is not bound", string.Join(",", response.Headers.GetValues("Proxy-Status")));
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Forward_ListenerBacklogFull_Returns503SayingBusyNotUnbound()
+    {
+        var registry = new InternalListenerRegistry();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        // Bound, but nothing accepts its connections: the backlog fills up.
+        var transport = new InternalTransportFactory(registry, new TunnelMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        var listener = await transport.BindAsync(new InternalEndPoint("busy"));
+        var queued = new List<InternalStream>();
+        try
+        {
+            while (queued.Count < 4096)
+            {
+                queued.Add(registry.Connect("busy"));
+            }
+            await using var front = await TestHost.StartAsync(b =>
+            {
+                b.ListenLoopback();
+                b.Services.AddReverseProxy()
+                    .LoadFromMemory([ProxyConfigs.CatchAll()], [ProxyConfigs.Single("backend", "envoy-internal://busy")])
+                    .AddInternalListenerDestinations(registry);
+            }, app => app.MapReverseProxy());
+            using var client = new HttpClient { BaseAddress = TestHost.Address(front), Timeout = TestHost.Timeout };
+
+            using var response = await client.GetAsync("/hello");
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            var proxyStatus = string.Join(",", response.Headers.GetValues("Proxy-Status"));
+            Assert.Contains("error=connection_limit_reached", proxyStatus, StringComparison.Ordinal);
+            Assert.Contains("internal listener 'busy' is busy: its backlog of 4096 connections waiting to be accepted is full", proxyStatus, StringComparison.Ordinal);
+        }
+        finally
+        {
+            queued.ForEach(q => q.Dispose());
+            await listener.UnbindAsync();
+        }
     }
 }

@@ -14,7 +14,7 @@ public class InternalListenerConnectorTests
         new TunnelMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
         NullLogger<InternalListenerConnector>.Instance);
 
-    private static HttpRequestMessage Request(string state)
+    private static HttpRequestMessage Request(object state)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "envoy-internal://svc/path?q=1");
         request.Options.Set(InternalRequestTarget.OptionsKey, new InternalRequestTarget("c", null, "d1", null,
@@ -56,5 +56,48 @@ public class InternalListenerConnectorTests
 
         connector.Sweep(usedBefore: Environment.TickCount64 + 1);
         Assert.Equal(0, connector.TargetCount);
+    }
+
+    /// <summary>A state value class without Equals, GetHashCode or ToString overrides.</summary>
+    private sealed class Tenant(string name)
+    {
+        public string Name { get; } = name;
+    }
+
+    private sealed record TenantRecord(string Name);
+
+    [Fact]
+    public void Rewrite_StateOfClassWithoutOverrides_SameHostOnlyForTheSameInstance()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var connector = Create(services);
+        var first = new Tenant("a");
+        using var firstAgain1 = Request(first);
+        using var firstAgain2 = Request(first);
+        using var second = Request(new Tenant("a"));
+
+        connector.Rewrite(firstAgain1, "c");
+        connector.Rewrite(firstAgain2, "c");
+        connector.Rewrite(second, "c");
+
+        Assert.Equal(firstAgain1.RequestUri!.Host, firstAgain2.RequestUri!.Host);
+        Assert.NotEqual(firstAgain1.RequestUri.Host, second.RequestUri!.Host);
+    }
+
+    [Fact]
+    public void Rewrite_EqualStateValues_ShareHost()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var connector = Create(services);
+        using var a1 = Request(new TenantRecord("a"));
+        using var a2 = Request(new TenantRecord("a"));
+        using var b = Request(new TenantRecord("b"));
+
+        connector.Rewrite(a1, "c");
+        connector.Rewrite(a2, "c");
+        connector.Rewrite(b, "c");
+
+        Assert.Equal(a1.RequestUri!.Host, a2.RequestUri!.Host);
+        Assert.NotEqual(a1.RequestUri.Host, b.RequestUri!.Host);
     }
 }
