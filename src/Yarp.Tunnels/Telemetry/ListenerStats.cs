@@ -7,18 +7,16 @@ internal sealed class ListenerStats
     private readonly StatCounter _active;
     private readonly StatCounter _rx;
     private readonly StatCounter _tx;
+    private readonly StatCounter _destroy;
 
     public ListenerStats(StatScope scope)
     {
-        Scope = scope;
         _total = scope[StatNames.DownstreamCxTotal];
         _active = scope[StatNames.DownstreamCxActive];
         _rx = scope[StatNames.DownstreamCxRxBytesTotal];
         _tx = scope[StatNames.DownstreamCxTxBytesTotal];
-        _ = scope[StatNames.DownstreamCxDestroy];
+        _destroy = scope[StatNames.DownstreamCxDestroy];
     }
-
-    public StatScope Scope { get; }
 
     public void ConnectionOpened()
     {
@@ -29,7 +27,7 @@ internal sealed class ListenerStats
     public void ConnectionClosed()
     {
         _active.Decrement();
-        Scope[StatNames.DownstreamCxDestroy].Increment();
+        _destroy.Increment();
     }
 
     public void AddReceived(long bytes) => _rx.Add(bytes);
