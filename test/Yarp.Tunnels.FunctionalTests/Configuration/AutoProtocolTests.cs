@@ -272,6 +272,37 @@ public class AutoProtocolTests
         Assert.Contains((byte)7, FrameTypes(frames));
     }
 
+    [Fact]
+    public async Task Reload_AutoListenerMoved_Http2ClientToldToGoAwayAndSniffedClientClosed()
+    {
+        var (oldPort, newPort) = (FreePort.Get(), FreePort.Get());
+        var root = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Listeners:web:Address"] = $"tcp://127.0.0.1:{oldPort}",
+            ["ReverseProxy:Listeners:web:Protocols"] = "Auto",
+        }).Build();
+        await using var host = await TunnelsTestHost.StartAsync(root.GetSection("ReverseProxy"), new InternalListenerRegistry(),
+            app => app.MapGet("/proto", (HttpContext c) => c.Response.WriteAsync(c.Request.Protocol)));
+        var token = TestHost.TimeoutToken();
+        using var http2 = await SocketIo.ConnectAsync(oldPort, token);
+        await SocketIo.SendAllAsync(http2, _preface, token);
+        await SocketIo.SendAllAsync(http2, _emptySettings, token);
+        await AssertServerSettingsAsync(http2, token);
+        using var silent = await SocketIo.ConnectAsync(oldPort, token);
+        using (var probe = new HttpClient { Timeout = TestHost.Timeout })
+        {
+            Assert.Equal("HTTP/1.1", await probe.GetStringAsync($"http://127.0.0.1:{oldPort}/proto", token));
+        }
+
+        // Kestrel stops the old endpoint and asks its connections to close, sniffed HTTP/2 ones included.
+        root["ReverseProxy:Listeners:web:Address"] = $"tcp://127.0.0.1:{newPort}";
+        root.Reload();
+
+        Assert.Contains((byte)7, FrameTypes(await ReadUntilClosedAsync(http2, TimeSpan.FromSeconds(15))));
+        Assert.Empty(await ReadUntilClosedAsync(silent, TimeSpan.FromSeconds(15)));
+        await FreePort.WaitAsync(newPort);
+    }
+
     /// <summary>The HTTP/2 frame types in <paramref name="frames"/> (after the server's SETTINGS already read).</summary>
     private static List<byte> FrameTypes(byte[] frames)
     {
