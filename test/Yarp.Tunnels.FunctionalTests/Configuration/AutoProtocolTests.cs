@@ -173,22 +173,25 @@ public class AutoProtocolTests
         await using var _ = host;
         var token = TestHost.TimeoutToken();
 
-        async Task<(byte[] Received, TimeSpan Open)> ClientAsync(int port, bool partial)
+        async Task<(byte[] Received, TimeSpan Open)> ClientAsync(int port, byte[] sent, bool http2 = false)
         {
             using var socket = await SocketIo.ConnectAsync(port, token);
             var opened = Stopwatch.GetTimestamp();
-            if (partial)
+            await SocketIo.SendAllAsync(socket, sent, token);
+            if (http2)
             {
-                await SocketIo.SendAllAsync(socket, "PRI * HT"u8.ToArray(), token);
+                await AssertServerSettingsAsync(socket, token);
             }
             var received = await ReadUntilClosedAsync(socket, TimeSpan.FromSeconds(20));
             return (received, Stopwatch.GetElapsedTime(opened));
         }
 
+        var partialPreface = "PRI * HT"u8.ToArray();
         var results = await Task.WhenAll(
-            ClientAsync(autoPort, partial: false), ClientAsync(http1Port, partial: false),
-            ClientAsync(autoPort, partial: true), ClientAsync(http1Port, partial: true));
-        var (silentAuto, silentHttp1, partialAuto, partialHttp1) = (results[0], results[1], results[2], results[3]);
+            ClientAsync(autoPort, []), ClientAsync(http1Port, []),
+            ClientAsync(autoPort, partialPreface), ClientAsync(http1Port, partialPreface),
+            ClientAsync(autoPort, [.. _preface, .. _emptySettings], http2: true));
+        var (silentAuto, silentHttp1, partialAuto, partialHttp1, idleHttp2) = (results[0], results[1], results[2], results[3], results[4]);
 
         // Silence: both listeners close without a word, not before the keep-alive timeout.
         Assert.Empty(silentHttp1.Received);
@@ -198,6 +201,9 @@ public class AutoProtocolTests
         Assert.StartsWith("HTTP/1.1 408", System.Text.Encoding.ASCII.GetString(partialHttp1.Received), StringComparison.Ordinal);
         Assert.Empty(partialAuto.Received);
         Assert.True(partialAuto.Open >= headers - TimeSpan.FromMilliseconds(50), $"closed after {partialAuto.Open}");
+        // Once served as HTTP/2, Kestrel's own heartbeat-driven keep-alive timeout closes the idle connection (GOAWAY).
+        Assert.Contains((byte)7, FrameTypes(idleHttp2.Received));
+        Assert.True(idleHttp2.Open >= keepAlive - TimeSpan.FromMilliseconds(50), $"closed after {idleHttp2.Open}");
     }
 
     [Fact]
