@@ -19,7 +19,7 @@ internal static class PrometheusStatsRenderer
     {
         var text = new StringBuilder();
         var metrics = samples
-            .GroupBy(static s => MetricName(s.Family, s.Stat), StringComparer.Ordinal)
+            .GroupBy(static s => MetricName(s.Family, s.Metric), StringComparer.Ordinal)
             .OrderBy(static g => g.Key, StringComparer.Ordinal);
         foreach (var metric in metrics)
         {

@@ -9,11 +9,15 @@ internal sealed class StatCounter
     {
         Scope = scope;
         Stat = stat;
+        MeterTags = scope.MeterTagsOf(stat);
     }
 
     public StatScope Scope { get; }
 
     public StatName Stat { get; }
+
+    /// <summary>The tags of this series' measurements: the scope's, then the stat's name tags.</summary>
+    public KeyValuePair<string, object?>[] MeterTags { get; }
 
     public long Value => Volatile.Read(ref _value);
 

@@ -8,19 +8,24 @@ namespace Yarp.Tunnels.Telemetry;
 /// </summary>
 internal sealed class StatHistogram
 {
+    private readonly IReadOnlyList<double> _boundList;
     private readonly double[] _bounds;
     private readonly long[] _buckets;
     private readonly Histogram<double> _instrument;
+    private readonly KeyValuePair<string, object?>[] _meterTags;
     private double _sum;
     private double _min = double.PositiveInfinity;
     private double _max = double.NegativeInfinity;
 
-    public StatHistogram(StatScope scope, StatName stat, Histogram<double> instrument)
+    /// <summary>A histogram of <paramref name="scope"/>, with the bucket bounds of its metric's first declaration.</summary>
+    public StatHistogram(StatScope scope, StatName stat, StatInstrument instrument)
     {
         Scope = scope;
         Stat = stat;
-        _instrument = instrument;
-        _bounds = [.. stat.Buckets];
+        _instrument = instrument.Histogram!;
+        _meterTags = scope.MeterTagsOf(stat);
+        _boundList = instrument.Stat.Buckets;
+        _bounds = [.. _boundList];
         _buckets = new long[_bounds.Length + 1];
     }
 
@@ -41,7 +46,7 @@ internal sealed class StatHistogram
         InterlockedAdd(ref _sum, value);
         InterlockedReplace(ref _min, value, static (v, current) => v < current);
         InterlockedReplace(ref _max, value, static (v, current) => v > current);
-        _instrument.Record(value, Scope.MeterTags);
+        _instrument.Record(value, _meterTags);
     }
 
     public HistogramSnapshot Snapshot()
@@ -54,7 +59,7 @@ internal sealed class StatHistogram
         var min = Volatile.Read(ref _min);
         var max = Volatile.Read(ref _max);
         return new HistogramSnapshot(
-            Stat.Buckets, counts, Volatile.Read(ref _sum),
+            _boundList, counts, Volatile.Read(ref _sum),
             double.IsPositiveInfinity(min) ? double.NaN : min,
             double.IsNegativeInfinity(max) ? double.NaN : max);
     }

@@ -4,8 +4,8 @@ using System.Diagnostics.Metrics;
 namespace Yarp.Tunnels.Telemetry;
 
 /// <summary>
-/// The Meter instrument of one declared stat in one family (<c>yarp.tunnels.{family}.{stat}</c>) and every series of
-/// it: one per scope (object name plus extra tags) that touched the stat.
+/// The Meter instrument of one metric in one family (<c>yarp.tunnels.{family}.{metric}</c>) and every series of it: one
+/// per scope (object name plus extra tags) and stat (the stats of a metric differ by their name tags) that was touched.
 /// </summary>
 internal sealed class StatInstrument
 {
@@ -16,7 +16,7 @@ internal sealed class StatInstrument
     {
         Family = family;
         Stat = stat;
-        var name = $"yarp.tunnels.{family}.{stat.Name}";
+        var name = $"yarp.tunnels.{family}.{stat.Metric}";
         switch (stat.Kind)
         {
             case StatKind.Counter:
@@ -34,6 +34,7 @@ internal sealed class StatInstrument
 
     public string Family { get; }
 
+    /// <summary>The first declaration seen for the metric: its kind, unit, description and buckets apply to all its stats.</summary>
     public StatName Stat { get; }
 
     /// <summary>The instrument histograms record into; null for counters and gauges.</summary>
@@ -51,7 +52,7 @@ internal sealed class StatInstrument
     {
         foreach (var counter in _counters)
         {
-            yield return new Measurement<long>(counter.Value, counter.Scope.MeterTags);
+            yield return new Measurement<long>(counter.Value, counter.MeterTags);
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Yarp.Tunnels.Telemetry;
 
 /// <summary>
@@ -11,6 +13,15 @@ internal static class StatNames
     public const string TcpFamily = "tcp";
     public const string ClusterFamily = "cluster";
     public const string HttpFamily = "http";
+
+    /// <summary>The tag (Envoy's <c>envoy.response_code</c>) that <see cref="ResponseCode"/> stats carry.</summary>
+    public const string ResponseCodeTag = "envoy_response_code";
+
+    /// <summary>The tag (Envoy's <c>envoy.response_code_class</c>) that <see cref="ResponseCodeClass"/> stats carry.</summary>
+    public const string ResponseCodeClassTag = "envoy_response_code_class";
+
+    private static readonly ConcurrentDictionary<(string Prefix, int Code), StatName> ByCode = new();
+    private static readonly ConcurrentDictionary<(string Prefix, int Class), StatName> ByCodeClass = new();
 
     /// <summary>The tag key (<see cref="StatScope.WithTag"/>) that carries the upgrade type on the upgrade stats.</summary>
     public const string UpgradeTypeTag = "upgrade_type";
@@ -31,6 +42,36 @@ internal static class StatNames
     public static readonly StatName UpstreamCxConnectFail = StatName.Counter("upstream_cx_connect_fail", "Upstream connection attempts that failed.");
     public static readonly StatName UpstreamCxConnectTimeout = StatName.Counter("upstream_cx_connect_timeout", "Upstream connection attempts that timed out.");
     public static readonly StatName NoMetadata = StatName.Counter("no_metadata", "Passthrough metadata keys absent at their source.");
+
+    /// <summary>
+    /// The counter <c>{prefix}_{code}</c> (e.g. <c>upstream_rq_200</c>, <c>external.upstream_rq_503</c>): metric
+    /// <c>{prefix}</c> tagged <c>envoy_response_code={code}</c>, as Envoy's tag extraction names it. Cached per code.
+    /// </summary>
+    public static StatName ResponseCode(string prefix, int statusCode)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 100);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(statusCode, 599);
+        return ByCode.GetOrAdd((prefix, statusCode), static key =>
+        {
+            var code = key.Code.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return StatName.TaggedCounter($"{key.Prefix}_{code}", key.Prefix, ResponseCodeTag, code, "Requests by response code.");
+        });
+    }
+
+    /// <summary>
+    /// The counter <c>{prefix}_{N}xx</c> for the class of <paramref name="statusCode"/> (e.g. <c>upstream_rq_2xx</c>):
+    /// metric <c>{prefix}_xx</c> tagged <c>envoy_response_code_class={N}</c>, as Envoy's tag extraction names it.
+    /// </summary>
+    public static StatName ResponseCodeClass(string prefix, int statusCode)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 100);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(statusCode, 599);
+        return ByCodeClass.GetOrAdd((prefix, statusCode / 100), static key =>
+        {
+            var digit = key.Class.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return StatName.TaggedCounter($"{key.Prefix}_{digit}xx", key.Prefix + "_xx", ResponseCodeClassTag, digit, "Requests by response code class.");
+        });
+    }
 
     /// <summary>The listener scope name Envoy uses for an internal listener.</summary>
     public static string InternalListener(string name) => "envoy_internal_" + name;

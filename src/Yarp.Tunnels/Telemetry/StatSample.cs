@@ -2,7 +2,7 @@ namespace Yarp.Tunnels.Telemetry;
 
 /// <summary>
 /// One series of one statistic at the moment of a <see cref="TunnelStatistics.Snapshot"/>: the object it belongs to,
-/// the stat, its kind, its extra tags, and its value (or histogram).
+/// the stat, its kind, its tags, and its value (or histogram).
 /// </summary>
 /// <remarks>
 /// <see cref="Family"/>, <see cref="Name"/>, <see cref="Stat"/> and <see cref="Tags"/> stay separate, so a listener or
@@ -10,19 +10,19 @@ namespace Yarp.Tunnels.Telemetry;
 /// </remarks>
 public sealed class StatSample
 {
-    internal StatSample(
-        string family, string name, string stat, StatKind kind, IReadOnlyList<KeyValuePair<string, string>> tags,
-        long value, HistogramSnapshot? histogram, string? unit, string description)
+    internal StatSample(string family, string name, StatName stat, IReadOnlyList<KeyValuePair<string, string>> scopeTags,
+        long value, HistogramSnapshot? histogram)
     {
         Family = family;
         Name = name;
-        Stat = stat;
-        Kind = kind;
-        Tags = tags;
+        Stat = stat.Name;
+        Metric = stat.Metric;
+        Kind = stat.Kind;
+        Tags = stat.NameTags.Count == 0 ? scopeTags : [.. scopeTags, .. stat.NameTags];
         Value = value;
         Histogram = histogram;
-        Unit = unit;
-        Description = description;
+        Unit = stat.Unit;
+        Description = stat.Description;
     }
 
     /// <summary>The family: <c>listener</c>, <c>tcp</c>, <c>cluster</c> or <c>http</c>.</summary>
@@ -31,19 +31,28 @@ public sealed class StatSample
     /// <summary>The object name: a listener scope name (<c>envoy_internal_&lt;name&gt;</c> for an internal listener), a stat prefix or a cluster id.</summary>
     public string Name { get; }
 
-    /// <summary>The stat as Envoy spells it, e.g. <c>downstream_cx_total</c>.</summary>
+    /// <summary>The stat as Envoy spells it, e.g. <c>downstream_cx_total</c> or <c>upstream_rq_200</c>.</summary>
     public string Stat { get; }
+
+    /// <summary>
+    /// The metric the stat belongs to: <see cref="Stat"/> itself, or, for a stat whose name embeds a value, the name
+    /// without it (<c>upstream_rq</c> for <c>upstream_rq_200</c>, the value being the tag <c>envoy_response_code=200</c>).
+    /// </summary>
+    public string Metric { get; }
 
     /// <summary>The Envoy-style flat name <c>{Family}.{Name}.{Stat}</c> (the same for every tagged series of the stat).</summary>
     public string FlatName => $"{Family}.{Name}.{Stat}";
 
-    /// <summary>The OpenTelemetry instrument name on the <see cref="TunnelStatistics.MeterName"/> meter: <c>yarp.tunnels.{Family}.{Stat}</c>.</summary>
-    public string InstrumentName => $"yarp.tunnels.{Family}.{Stat}";
+    /// <summary>The OpenTelemetry instrument name on the <see cref="TunnelStatistics.MeterName"/> meter: <c>yarp.tunnels.{Family}.{Metric}</c>.</summary>
+    public string InstrumentName => $"yarp.tunnels.{Family}.{Metric}";
 
     /// <summary>Counter, gauge or histogram, as declared.</summary>
     public StatKind Kind { get; }
 
-    /// <summary>The extra tags of this series (e.g. <c>upgrade_type=websocket</c>); empty for the object's own series.</summary>
+    /// <summary>
+    /// The tags of this series besides the object name: extra tags (e.g. <c>upgrade_type=websocket</c>), then the tags the
+    /// stat name embeds (e.g. <c>envoy_response_code=200</c>); empty for most stats.
+    /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Tags { get; }
 
     /// <summary>The value of a counter or gauge; for a histogram, the number of recorded values.</summary>

@@ -39,6 +39,12 @@ internal sealed partial class StatScope
     /// <summary>The tags of every measurement of this scope: <c>{Family}={Name}</c>, then <see cref="Tags"/>.</summary>
     internal KeyValuePair<string, object?>[] MeterTags { get; }
 
+    /// <summary>The tags of the measurements of <paramref name="stat"/> in this scope: <see cref="MeterTags"/>, then the stat's name tags.</summary>
+    internal KeyValuePair<string, object?>[] MeterTagsOf(StatName stat) =>
+        stat.NameTags.Count == 0
+            ? MeterTags
+            : [.. MeterTags, .. stat.NameTags.Select(static tag => new KeyValuePair<string, object?>(tag.Key, tag.Value))];
+
     /// <summary>The counter or gauge <paramref name="stat"/> of this scope, created on first use.</summary>
     public StatCounter this[StatName stat] => _counters.TryGetValue(stat.Name, out var counter) ? counter : CreateCounter(stat);
 
@@ -83,7 +89,7 @@ internal sealed partial class StatScope
         }
 
         var instrument = _owner.Instrument(Family, stat);
-        var created = new StatCounter(this, instrument.Stat);
+        var created = new StatCounter(this, stat);
         var counter = _counters.GetOrAdd(stat.Name, created);
         if (ReferenceEquals(counter, created))
         {
@@ -100,7 +106,7 @@ internal sealed partial class StatScope
         }
 
         var instrument = _owner.Instrument(Family, stat);
-        var created = new StatHistogram(this, instrument.Stat, instrument.Histogram!);
+        var created = new StatHistogram(this, stat, instrument);
         var histogram = _histograms.GetOrAdd(stat.Name, created);
         if (ReferenceEquals(histogram, created))
         {

@@ -18,7 +18,7 @@ internal sealed class TunnelMetrics
     public const string MeterName = TunnelStatistics.MeterName;
 
     private readonly ConcurrentDictionary<(string Family, string Name), StatScope> _scopes = new();
-    private readonly ConcurrentDictionary<(string Family, string Stat), StatInstrument> _instruments = new();
+    private readonly ConcurrentDictionary<(string Family, string Metric), StatInstrument> _instruments = new();
     private readonly Lock _instrumentLock = new();
     private readonly Meter _meter;
 
@@ -58,17 +58,14 @@ internal sealed class TunnelMetrics
         var samples = new List<StatSample>();
         foreach (var instrument in _instruments.Values)
         {
-            var stat = instrument.Stat;
             foreach (var counter in instrument.Counters)
             {
-                samples.Add(new StatSample(instrument.Family, counter.Scope.Name, stat.Name, stat.Kind, counter.Scope.Tags,
-                    counter.Value, null, stat.Unit, stat.Description));
+                samples.Add(new StatSample(instrument.Family, counter.Scope.Name, counter.Stat, counter.Scope.Tags, counter.Value, null));
             }
             foreach (var histogram in instrument.Histograms)
             {
                 var values = histogram.Snapshot();
-                samples.Add(new StatSample(instrument.Family, histogram.Scope.Name, stat.Name, stat.Kind, histogram.Scope.Tags,
-                    values.Count, values, stat.Unit, stat.Description));
+                samples.Add(new StatSample(instrument.Family, histogram.Scope.Name, histogram.Stat, histogram.Scope.Tags, values.Count, values));
             }
         }
         samples.Sort(static (a, b) =>
@@ -94,17 +91,17 @@ internal sealed class TunnelMetrics
         }
     }
 
-    /// <summary>The instrument of <paramref name="stat"/> in <paramref name="family"/>, created once; a stat name used with two kinds is refused.</summary>
+    /// <summary>The instrument of <paramref name="stat"/>'s metric in <paramref name="family"/>, created once; a metric used with two kinds is refused.</summary>
     internal StatInstrument Instrument(string family, StatName stat)
     {
-        if (!_instruments.TryGetValue((family, stat.Name), out var instrument))
+        if (!_instruments.TryGetValue((family, stat.Metric), out var instrument))
         {
             lock (_instrumentLock)
             {
-                if (!_instruments.TryGetValue((family, stat.Name), out instrument))
+                if (!_instruments.TryGetValue((family, stat.Metric), out instrument))
                 {
                     instrument = new StatInstrument(_meter, family, stat);
-                    _instruments[(family, stat.Name)] = instrument;
+                    _instruments[(family, stat.Metric)] = instrument;
                 }
             }
         }
@@ -112,7 +109,7 @@ internal sealed class TunnelMetrics
         if (instrument.Stat.Kind != stat.Kind)
         {
             throw new InvalidOperationException(
-                $"Stat '{family}.*.{stat.Name}' is declared as a {instrument.Stat.Kind} and as a {stat.Kind}; declare each stat name once.");
+                $"Stat '{family}.*.{stat.Name}' (metric '{stat.Metric}') is declared as a {instrument.Stat.Kind} and as a {stat.Kind}; declare each stat name once.");
         }
         return instrument;
     }

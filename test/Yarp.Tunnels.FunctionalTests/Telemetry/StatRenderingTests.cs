@@ -56,6 +56,9 @@ public sealed class StatRenderingTests : IAsyncLifetime
         var http = metrics.Scope(StatNames.HttpFamily, "ingress_http");
         http.WithTag(StatNames.UpgradeTypeTag, "websocket")[StatNames.DownstreamCxUpgradesTotal].Add(2);
         http.WithTag(StatNames.UpgradeTypeTag, "foo")[StatNames.DownstreamCxUpgradesTotal].Increment();
+        var cluster = metrics.Scope(StatNames.ClusterFamily, "back.end");
+        cluster[StatNames.ResponseCode("upstream_rq", 200)].Add(4);
+        cluster[StatNames.ResponseCode("upstream_rq", 503)].Increment();
     }
 
     public async Task DisposeAsync()
@@ -113,6 +116,10 @@ public sealed class StatRenderingTests : IAsyncLifetime
         var upgrades = Samples(families["envoy_http_downstream_cx_upgrades"], "counter")
             .Select(s => (s.Labels["envoy_http_conn_manager_prefix"], s.Labels["upgrade_type"], s.Value));
         Assert.Equal([("ingress_http", "foo", 1d), ("ingress_http", "websocket", 2d)], upgrades);
+
+        var codes = Samples(families["envoy_cluster_upstream_rq"], "counter")
+            .Select(s => (s.Labels["envoy_cluster_name"], s.Labels["envoy_response_code"], s.Value));
+        Assert.Equal([("back.end", "200", 4d), ("back.end", "503", 1d)], codes);
 
         var rqTime = Samples(families["envoy_cluster_upstream_rq_time"], "histogram");
         Assert.All(rqTime, s => Assert.Equal("back.end", s.Labels["envoy_cluster_name"]));

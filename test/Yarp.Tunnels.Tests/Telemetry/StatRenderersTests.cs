@@ -96,6 +96,33 @@ public sealed class StatRenderersTests : IDisposable
     }
 
     [Fact]
+    public void RenderPrometheus_ResponseCodeStats_AreOneMetricWithEnvoysCodeLabels()
+    {
+        var metrics = new TunnelMetrics(_services.GetRequiredService<IMeterFactory>());
+        var cluster = metrics.Scope(StatNames.ClusterFamily, "service1");
+        cluster[StatNames.ResponseCode("upstream_rq", 200)].Add(2);
+        cluster[StatNames.ResponseCode("upstream_rq", 404)].Increment();
+        cluster[StatNames.ResponseCodeClass("upstream_rq", 404)].Increment();
+        cluster[StatNames.ResponseCode("external.upstream_rq", 200)].Add(2);
+
+        var text = PrometheusStatsRenderer.Render(metrics.Samples());
+
+        Assert.Equal(
+            "# HELP envoy_cluster_external_upstream_rq Requests by response code.\n" +
+            "# TYPE envoy_cluster_external_upstream_rq counter\n" +
+            "envoy_cluster_external_upstream_rq{envoy_cluster_name=\"service1\",envoy_response_code=\"200\"} 2\n" +
+            "# HELP envoy_cluster_upstream_rq Requests by response code.\n" +
+            "# TYPE envoy_cluster_upstream_rq counter\n" +
+            "envoy_cluster_upstream_rq{envoy_cluster_name=\"service1\",envoy_response_code=\"200\"} 2\n" +
+            "envoy_cluster_upstream_rq{envoy_cluster_name=\"service1\",envoy_response_code=\"404\"} 1\n" +
+            "# HELP envoy_cluster_upstream_rq_xx Requests by response code class.\n" +
+            "# TYPE envoy_cluster_upstream_rq_xx counter\n" +
+            "envoy_cluster_upstream_rq_xx{envoy_cluster_name=\"service1\",envoy_response_code_class=\"4\"} 1\n",
+            text);
+        Assert.Contains("cluster.service1.external.upstream_rq_200: 2\n", EnvoyStatsRenderer.RenderText(metrics.Samples()));
+    }
+
+    [Fact]
     public void RenderPrometheus_LabelValuesAreEscaped()
     {
         var metrics = new TunnelMetrics(_services.GetRequiredService<IMeterFactory>());

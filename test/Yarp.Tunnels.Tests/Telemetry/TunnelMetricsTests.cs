@@ -190,6 +190,44 @@ public sealed class TunnelMetricsTests : IDisposable
     }
 
     [Fact]
+    public void ResponseCode_StatsOfOneMetric_ShareOneInstrumentTaggedWithTheCode()
+    {
+        var metrics = Create();
+        var cluster = metrics.Scope(StatNames.ClusterFamily, "service1");
+        using var capture = new MeterCapture(metrics.Meter);
+
+        cluster[StatNames.ResponseCode("upstream_rq", 200)].Add(2);
+        cluster[StatNames.ResponseCode("upstream_rq", 503)].Increment();
+        cluster[StatNames.ResponseCodeClass("upstream_rq", 200)].Add(2);
+        cluster[StatNames.ResponseCodeClass("upstream_rq", 503)].Increment();
+
+        Assert.Same(StatNames.ResponseCode("upstream_rq", 200), StatNames.ResponseCode("upstream_rq", 200));
+        Assert.Equal(["yarp.tunnels.cluster.upstream_rq", "yarp.tunnels.cluster.upstream_rq_xx"], capture.Instruments.Select(i => i.Name).Order());
+        var measured = capture.Collect()
+            .Select(m => (m.Instrument, m.Value, m.Tags["cluster"], m.Tags.GetValueOrDefault(StatNames.ResponseCodeTag) ?? m.Tags[StatNames.ResponseCodeClassTag]))
+            .Order();
+        Assert.Equal(
+            [("yarp.tunnels.cluster.upstream_rq", 1d, "service1", "503"), ("yarp.tunnels.cluster.upstream_rq", 2d, "service1", "200"),
+             ("yarp.tunnels.cluster.upstream_rq_xx", 1d, "service1", "5"), ("yarp.tunnels.cluster.upstream_rq_xx", 2d, "service1", "2")],
+            measured);
+        var snapshot = metrics.Snapshot();
+        Assert.Equal((2L, 1L, 2L, 1L), (snapshot["cluster.service1.upstream_rq_200"], snapshot["cluster.service1.upstream_rq_503"],
+            snapshot["cluster.service1.upstream_rq_2xx"], snapshot["cluster.service1.upstream_rq_5xx"]));
+        var sample = metrics.Samples().Single(s => s.Stat == "upstream_rq_503");
+        Assert.Equal(("upstream_rq", "yarp.tunnels.cluster.upstream_rq"), (sample.Metric, sample.InstrumentName));
+        Assert.Equal([new(StatNames.ResponseCodeTag, "503")], sample.Tags);
+    }
+
+    [Theory]
+    [InlineData(99)]
+    [InlineData(600)]
+    public void ResponseCode_OutOfRange_Throws(int statusCode)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => StatNames.ResponseCode("upstream_rq", statusCode));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StatNames.ResponseCodeClass("upstream_rq", statusCode));
+    }
+
+    [Fact]
     public void Snapshot_NameWithDots_KeepsDotsInFlatNameAndStaysSeparateInSamples()
     {
         var metrics = Create();
