@@ -1,0 +1,268 @@
+using System.Net;
+using System.Net.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+using Yarp.Tunnels.Configuration;
+using Yarp.Tunnels.TcpProxy;
+using Yarp.Tunnels.Telemetry;
+using Yarp.Tunnels.Utilities;
+
+namespace Yarp.Tunnels.Upgrades;
+
+/// <summary>
+/// The proxy-pipeline step that forwards the upgrades YARP's forwarder cannot: any token other than <c>websocket</c> and
+/// <c>SPDY/*</c>, over HTTP/1.1 Upgrade or HTTP/2 extended CONNECT on either side. WebSockets and plain CONNECT go on
+/// to the next step. It sends the upgrade to the destination load balancing chose, through the cluster's HTTP client
+/// (so envoy-internal destinations work), accepts the client's upgrade only once the backend accepted (101, or 200 to
+/// an extended CONNECT) and relays the bytes both ways; any other answer is relayed as a normal response.
+/// </summary>
+internal sealed partial class UpgradeForwarderMiddleware
+{
+    private static readonly TimeSpan DefaultActivityTimeout = TimeSpan.FromSeconds(100);
+
+    private readonly RequestDelegate _next;
+    private readonly TunnelMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public UpgradeForwarderMiddleware(RequestDelegate next, TunnelMetrics metrics, ILogger<UpgradeForwarderMiddleware> logger)
+    {
+        _next = next;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var upgrade = context.Features.Get<IUpgradeRequestFeature>();
+        return upgrade is null || upgrade.Kind == UpgradeRequestKind.Connect || IsProxiedByYarp(upgrade)
+            ? _next(context)
+            : ForwardAsync(context, upgrade);
+    }
+
+    /// <summary>YARP forwards WebSockets (HTTP/1.1 and RFC 8441, both ways) and HTTP/1.1 SPDY itself.</summary>
+    private static bool IsProxiedByYarp(IUpgradeRequestFeature upgrade) =>
+        string.Equals(upgrade.UpgradeType, "websocket", StringComparison.OrdinalIgnoreCase)
+        || (upgrade.Kind == UpgradeRequestKind.Http1Upgrade && upgrade.UpgradeType.StartsWith("SPDY/", StringComparison.OrdinalIgnoreCase));
+
+    private async Task ForwardAsync(HttpContext context, IUpgradeRequestFeature upgrade)
+    {
+        var proxy = context.Features.GetRequiredFeature<IReverseProxyFeature>();
+        var cluster = proxy.Cluster;
+        var destinations = proxy.AvailableDestinations;
+        if (destinations.Count == 0)
+        {
+            Log.NoDestination(_logger, upgrade.UpgradeType, cluster.Config.ClusterId);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Features.Set<IForwarderErrorFeature>(new UpgradeForwarderError(ForwarderError.NoAvailableDestinations, null));
+            return;
+        }
+        // As YARP's forwarder: load balancing left one destination; a random one if it did not run.
+        var destination = destinations.Count == 1 ? destinations[0] : destinations[Random.Shared.Next(destinations.Count)];
+        proxy.ProxiedDestination = destination;
+        var prefix = destination.Model.Config.Address;
+        var config = cluster.Config.HttpRequest;
+
+        if (!UpgradeForwarderRequest.TryChooseForm(config, prefix, out var form, out var mayDowngrade))
+        {
+            Fail(context, ForwarderError.Request, StatusCodes.Status502BadGateway, upgrade, prefix,
+                new HttpRequestException("An outgoing HTTP/1.1 Upgrade is required to forward this upgrade, but the cluster's HttpVersionPolicy disallows HTTP/1.1."));
+            return;
+        }
+
+        // SocketsHttpHandler keeps the token of SendAsync for the life of an upgraded HTTP/2 stream, and Kestrel signals
+        // RequestAborted when an upgraded HTTP/1.1 client half-closes: the client's abort counts during the handshake only.
+        using var handshake = new CancellationTokenSource(config?.ActivityTimeout ?? DefaultActivityTimeout);
+        var clientAborted = context.RequestAborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), handshake);
+        var transformer = proxy.Route.Transformer;
+        HttpRequestMessage? request = null;
+        HttpResponseMessage response;
+        try
+        {
+            request = await UpgradeForwarderRequest.CreateAsync(context, upgrade, form, prefix, transformer, handshake.Token).ConfigureAwait(false);
+            if (request is null)
+            {
+                return;
+            }
+            Log.Forwarding(_logger, upgrade.UpgradeType, form, prefix);
+            try
+            {
+                response = await cluster.HttpClient.SendAsync(request, handshake.Token).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (mayDowngrade && (ex.Data.Contains("SETTINGS_ENABLE_CONNECT_PROTOCOL") || ex.Data.Contains("HTTP2_ENABLED")))
+            {
+                // The backend has no extended CONNECT (or no HTTP/2): retry as HTTP/1.1, as YARP does for WebSockets.
+                Log.Downgrading(_logger, upgrade.UpgradeType, prefix);
+                request.Dispose();
+                form = UpgradeForwardingForm.Http1Upgrade;
+                request = await UpgradeForwarderRequest.CreateAsync(context, upgrade, form, prefix, transformer, handshake.Token).ConfigureAwait(false);
+                if (request is null)
+                {
+                    return;
+                }
+                response = await cluster.HttpClient.SendAsync(request, handshake.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or NotSupportedException or ArgumentException)
+        {
+            request?.Dispose();
+            var timedOut = handshake.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested;
+            var canceled = context.RequestAborted.IsCancellationRequested;
+            Fail(context, timedOut ? ForwarderError.RequestTimedOut : canceled ? ForwarderError.RequestCanceled : ForwarderError.Request,
+                timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway, upgrade, prefix, ex);
+            return;
+        }
+        finally
+        {
+            await clientAborted.DisposeAsync().ConfigureAwait(false);
+        }
+        // The handshake is over: the relay has no deadline of its own (idle timeouts apply to the upgraded stream).
+        handshake.CancelAfter(Timeout.InfiniteTimeSpan);
+
+        using (request)
+        using (response)
+        {
+            var accepted = form == UpgradeForwardingForm.Http1Upgrade
+                ? response.StatusCode == HttpStatusCode.SwitchingProtocols
+                : response.StatusCode == HttpStatusCode.OK;
+            if (!accepted)
+            {
+                await RelayRefusalAsync(context, upgrade, response, transformer).ConfigureAwait(false);
+                return;
+            }
+            await RelayUpgradeAsync(context, upgrade, form, response, transformer).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The backend did not switch (401, 426, a 200 to an HTTP/1.1 Upgrade…): its answer goes to the client as a normal
+    /// response, the client's upgrade is never accepted, so none of its bytes reach the backend. On HTTP/1.1 the
+    /// connection closes after it: bytes the client sent after its upgrade request are never parsed as a new request.
+    /// </summary>
+    private async Task RelayRefusalAsync(HttpContext context, IUpgradeRequestFeature upgrade, HttpResponseMessage response, HttpTransformer transformer)
+    {
+        Log.Refused(_logger, upgrade.UpgradeType, (int)response.StatusCode);
+        if (upgrade.Kind == UpgradeRequestKind.ExtendedConnect && response.IsSuccessStatusCode)
+        {
+            // A 2xx to an extended CONNECT means "established" (and Kestrel allows it no body): the client must not take a
+            // backend that did not switch for one that did.
+            context.Response.StatusCode = StatusCodes.Status502BadGateway;
+            context.Response.Headers["Proxy-Status"] =
+                $"yarp-tunnels; error=http_protocol_error; details=\"the backend answered {(int)response.StatusCode} without switching protocols\"";
+            return;
+        }
+        context.Response.StatusCode = (int)response.StatusCode;
+        if (!await transformer.TransformResponseAsync(context, response, context.RequestAborted).ConfigureAwait(false))
+        {
+            return;
+        }
+        if (upgrade.Kind == UpgradeRequestKind.Http1Upgrade)
+        {
+            context.Response.Headers.Connection = "close";
+        }
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+            await body.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            await transformer.TransformResponseTrailersAsync(context, response, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            context.Features.Set<IForwarderErrorFeature>(new UpgradeForwarderError(ForwarderError.ResponseBodyDestination, ex));
+            context.Abort();
+        }
+    }
+
+    private async Task RelayUpgradeAsync(HttpContext context, IUpgradeRequestFeature upgrade, UpgradeForwardingForm form,
+        HttpResponseMessage response, HttpTransformer transformer)
+    {
+        var http1Client = upgrade.Kind == UpgradeRequestKind.Http1Upgrade;
+        context.Response.StatusCode = http1Client ? StatusCodes.Status101SwitchingProtocols : StatusCodes.Status200OK;
+        if (!await transformer.TransformResponseAsync(context, response, context.RequestAborted).ConfigureAwait(false))
+        {
+            return;
+        }
+        if (http1Client)
+        {
+            // Kestrel's UpgradeAsync adds Connection: Upgrade; the token is the backend's (HTTP/1.1) or the one asked for.
+            context.Response.Headers.Upgrade = form == UpgradeForwardingForm.Http1Upgrade && response.Headers.TryGetValues(HeaderNames.Upgrade, out var tokens)
+                ? string.Join(", ", tokens)
+                : upgrade.UpgradeType;
+        }
+
+        Stream clientStream;
+        Stream backendStream;
+        try
+        {
+            // SocketsHttpHandler's stream for a 101 is the raw connection; for a 200 to an extended CONNECT, the duplex stream.
+            backendStream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+            clientStream = http1Client
+                ? await context.Features.GetRequiredFeature<IHttpUpgradeFeature>().UpgradeAsync().ConfigureAwait(false)
+                : await context.Features.GetRequiredFeature<IHttpExtendedConnectFeature>().AcceptAsync().ConfigureAwait(false);
+            context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or HttpRequestException)
+        {
+            Log.AcceptFailed(_logger, upgrade.UpgradeType, ex);
+            context.Features.Set<IForwarderErrorFeature>(new UpgradeForwarderError(ForwarderError.UpgradeResponseClient, ex));
+            context.Abort();
+            return;
+        }
+
+        // Half-close where the transport has one. Kestrel ends an HTTP/2 client's stream (END_STREAM) and keeps reading.
+        // It has no half-close on an upgraded HTTP/1.1 connection (and closes it when the client half-closes), so there
+        // the backend's end of stream ends the upgrade and Kestrel closes the connection once everything was flushed.
+        // SocketsHttpHandler offers no half-close on a 101 or extended CONNECT stream, so after the client's end of stream
+        // the backend keeps its side until it ends (as with YARP's WebSockets).
+        await using var downstream = http1Client
+            ? UpgradedStreamRelayEnd.EndOnShutdown(clientStream, context.Abort)
+            : UpgradedStreamRelayEnd.Create(clientStream, () => _ = context.Response.CompleteAsync(), context.Abort);
+        await using var upstream = UpgradedStreamRelayEnd.Create(backendStream, shutdownWrite: null, response.Dispose);
+        var relay = new TcpRelay(downstream, upstream, Timeout.InfiniteTimeSpan, Stats(context));
+        await relay.RunAsync().ConfigureAwait(false);
+        Log.Ended(_logger, upgrade.UpgradeType);
+    }
+
+    /// <summary>The upgraded bytes count in the HTTP listener's scope (<c>http.&lt;prefix&gt;.downstream_cx_*_bytes_total</c>).</summary>
+    private StatScope Stats(HttpContext context) =>
+        _metrics.Scope(StatNames.HttpFamily, context.Features.Get<IHttpListenerFeature>()?.StatPrefix ?? "default");
+
+    private void Fail(HttpContext context, ForwarderError error, int status, IUpgradeRequestFeature upgrade, string prefix, Exception ex)
+    {
+        Log.RequestFailed(_logger, upgrade.UpgradeType, prefix, error, ex);
+        context.Features.Set<IForwarderErrorFeature>(new UpgradeForwarderError(error, ex));
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            context.Response.StatusCode = status;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.UpgradeForwarding, LogLevel.Debug, "Forwarding the '{UpgradeType}' upgrade as {Form} to '{Destination}'.")]
+        public static partial void Forwarding(ILogger logger, string upgradeType, UpgradeForwardingForm form, string destination);
+
+        [LoggerMessage(EventIds.UpgradeDowngrading, LogLevel.Debug, "'{Destination}' has no HTTP/2 extended CONNECT; retrying the '{UpgradeType}' upgrade as HTTP/1.1.")]
+        public static partial void Downgrading(ILogger logger, string upgradeType, string destination);
+
+        [LoggerMessage(EventIds.UpgradeNoDestination, LogLevel.Warning, "No available destination for the '{UpgradeType}' upgrade in cluster '{ClusterId}'.")]
+        public static partial void NoDestination(ILogger logger, string upgradeType, string clusterId);
+
+        [LoggerMessage(EventIds.UpgradeRequestFailed, LogLevel.Warning, "Forwarding the '{UpgradeType}' upgrade to '{Destination}' failed ({Error}).")]
+        public static partial void RequestFailed(ILogger logger, string upgradeType, string destination, ForwarderError error, Exception exception);
+
+        [LoggerMessage(EventIds.UpgradeRefused, LogLevel.Information, "The backend answered the '{UpgradeType}' upgrade with {StatusCode}; relayed as a normal response.")]
+        public static partial void Refused(ILogger logger, string upgradeType, int statusCode);
+
+        [LoggerMessage(EventIds.UpgradeAcceptFailed, LogLevel.Information, "Accepting the client's '{UpgradeType}' upgrade failed.")]
+        public static partial void AcceptFailed(ILogger logger, string upgradeType, Exception exception);
+
+        [LoggerMessage(EventIds.UpgradeEnded, LogLevel.Debug, "The '{UpgradeType}' upgraded stream ended.")]
+        public static partial void Ended(ILogger logger, string upgradeType);
+    }
+}

@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Yarp.Tunnels.FunctionalTests.Common;
+using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Upgrades;
+
+namespace Yarp.Tunnels.FunctionalTests.Upgrades;
+
+public class UpgradeForwarderMiddlewareTests
+{
+    private const string FooRequest =
+        "POST /up/x?q=1 HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: foo\r\nX-Trace: t1\r\n\r\n";
+
+    /// <summary>Gateway A (HTTP/1.1) → envoy-internal h2c gateway B → the HTTP/1.1 backend, or A → backend directly.</summary>
+    private static async Task<(WebApplication Front, WebApplication? Hop)> StartGatewaysAsync(
+        InternalListenerRegistry registry, UpgradeForwarderBackend backend, bool viaHttp2Hop, string backendVersion = "1.1")
+    {
+        var backendCluster = ProxyConfigs.Single("backend", backend.Address, backendVersion == "2.0" ? ProxyConfigs.Http2 : ProxyConfigs.Http11);
+        if (!viaHttp2Hop)
+        {
+            return (await UpgradeForwarderGateway.StartAsync(registry, backendCluster), null);
+        }
+        var hop = await UpgradeForwarderGateway.StartAsync(registry, backendCluster, HttpProtocols.Http2, internalName: "gateway-b");
+        var front = await UpgradeForwarderGateway.StartAsync(registry, ProxyConfigs.Single("hop", "envoy-internal://gateway-b", ProxyConfigs.Http2));
+        return (front, hop);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ForwardAsync_FooUpgradeWithPost_BackendSeesPostAndBytesEchoBothWays(bool viaHttp2Hop)
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        var (front, hop) = await StartGatewaysAsync(new InternalListenerRegistry(), backend, viaHttp2Hop);
+        await using var _ = front;
+        await using var __ = hop;
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(front));
+
+        // Bytes right behind the upgrade request (before any 101) are the most of a request body an upgrade can carry.
+        await client.SendAsync(FooRequest + "early");
+        var head = await client.ReadHeadAsync();
+        Assert.StartsWith("HTTP/1.1 101 Switching Protocols\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("\r\nUpgrade: foo\r\n", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\r\nConnection: Upgrade\r\n", head, StringComparison.OrdinalIgnoreCase);
+
+        var greeting = "POST /up/x?q=1 HTTP/1.1 foo\n";
+        Assert.Equal(greeting + "early", await client.ReadAsync(greeting.Length + 5));
+        await client.SendAsync("more bytes");
+        Assert.Equal("more bytes", await client.ReadAsync(10));
+
+        var received = Assert.Single(backend.Received);
+        Assert.Equal("POST", received.Method);
+        Assert.Equal("t1", received.Headers["X-Trace"]);
+        Assert.False(received.Headers.ContainsKey(UpgradeForwarderRequest.MethodHeader));
+        Assert.Equal("http", received.Headers["X-Forwarded-Proto"]);
+        if (!viaHttp2Hop)
+        {
+            Assert.Contains("127.0.0.1", received.Headers["X-Forwarded-For"], StringComparison.Ordinal);
+        }
+        Assert.Equal("earlymore bytes", received.Text);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_FooToHttp2Backend_ExtendedConnectCarriesMethodAndBackendEndClosesClient()
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http2);
+        var (front, _) = await StartGatewaysAsync(new InternalListenerRegistry(), backend, viaHttp2Hop: false, backendVersion: "2.0");
+        await using var __ = front;
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(front));
+
+        await client.SendAsync(FooRequest);
+        Assert.StartsWith("HTTP/1.1 101 ", await client.ReadHeadAsync(), StringComparison.Ordinal);
+        await client.SendAsync("ping quit");
+
+        // The backend's end of stream ends the client's connection once its last bytes were delivered.
+        Assert.Equal("CONNECT /up/x?q=1 HTTP/2 foo\nping quitbye\n", await client.ReadToEndAsync());
+        var received = Assert.Single(backend.Received);
+        Assert.Equal("CONNECT", received.Method);
+        Assert.Equal("foo", received.Token);
+        Assert.Equal("POST", received.Headers[UpgradeForwarderRequest.MethodHeader]);
+    }
+
+    [Theory]
+    [InlineData(426, false)]
+    [InlineData(401, false)]
+    [InlineData(200, false)]
+    [InlineData(401, true)]
+    [InlineData(200, true)]
+    public async Task ForwardAsync_BackendRefuses_RelayedAsResponseAndNothingAfterItReachesAnyone(int status, bool viaHttp2Hop)
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        var (front, hop) = await StartGatewaysAsync(new InternalListenerRegistry(), backend, viaHttp2Hop);
+        await using var _ = front;
+        await using var __ = hop;
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(front));
+
+        // A second request in the same write: if anyone took the upgrade as failed-but-open, it would be parsed or relayed.
+        await client.SendAsync(FooRequest.Replace("/up/x?q=1", $"/refuse/{status}", StringComparison.Ordinal)
+            + "GET /smuggled HTTP/1.1\r\nHost: gateway\r\n\r\n");
+        var response = await client.ReadToEndAsync();
+
+        if (status == 200 && viaHttp2Hop)
+        {
+            // Gateway B may not answer the extended CONNECT with a 2xx that did not switch: that would mean "established".
+            Assert.StartsWith("HTTP/1.1 502 ", response, StringComparison.Ordinal);
+            Assert.True(response.Contains("Proxy-Status: yarp-tunnels; error=http_protocol_error", StringComparison.OrdinalIgnoreCase), response);
+            Assert.Equal("", Assert.Single(backend.Received).Text);
+            return;
+        }
+        Assert.StartsWith($"HTTP/1.1 {status} ", response, StringComparison.Ordinal);
+        Assert.Contains("\r\nx-refused: yes\r\n", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\r\nConnection: close\r\n", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\r\nrefused by backend\r\n", response, StringComparison.Ordinal);
+        Assert.Equal(1, CountOccurrences(response, "HTTP/1.1 "));
+        var received = Assert.Single(backend.Received);
+        Assert.Equal($"/refuse/{status}", received.PathAndQuery);
+        Assert.Equal("", received.Text);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_RefusalSeenByCurl_StatusHeadersAndBody()
+    {
+        var curl = ToolProcess.Require("curl");
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        var (front, hop) = await StartGatewaysAsync(new InternalListenerRegistry(), backend, viaHttp2Hop: true);
+        await using var _ = front;
+        await using var __ = hop;
+
+        var result = await ToolProcess.RunAsync(curl, ["-sv", "--http1.1", "-H", "Connection: Upgrade", "-H", "Upgrade: foo",
+            "-X", "POST", new Uri(TestHost.Address(front), "/refuse/426").ToString()]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("refused by backend", result.StdoutText);
+        Assert.Contains("< HTTP/1.1 426", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("POST", Assert.Single(backend.Received).Method);
+    }
+
+    private static int CountOccurrences(string text, string value)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
+    }
+}

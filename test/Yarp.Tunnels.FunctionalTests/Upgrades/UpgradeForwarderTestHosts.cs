@@ -1,0 +1,270 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.Tunnels.FunctionalTests.Common;
+using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Upgrades;
+
+namespace Yarp.Tunnels.FunctionalTests.Upgrades;
+
+/// <summary>What the upgrade backend saw of one request, and the bytes it received after accepting it.</summary>
+internal sealed record ReceivedUpgrade(string Method, string PathAndQuery, string Protocol, string? Token, IReadOnlyDictionary<string, string> Headers)
+{
+    public MemoryStream Bytes { get; } = new();
+
+    public string Text
+    {
+        get
+        {
+            lock (Bytes)
+            {
+                return Encoding.ASCII.GetString(Bytes.ToArray());
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A Kestrel backend for custom upgrade tokens. <c>/refuse/{status}</c> answers that status with a body; anything else
+/// accepts the upgrade (101 on HTTP/1.1, 200 to an extended CONNECT), writes one greeting line
+/// (<c>method path protocol token</c>), echoes every byte and, after the client's end of stream or a <c>quit</c>, writes
+/// <c>bye</c> and ends.
+/// </summary>
+internal sealed class UpgradeForwarderBackend : IAsyncDisposable
+{
+    private UpgradeForwarderBackend(WebApplication app, ConcurrentQueue<ReceivedUpgrade> received)
+    {
+        App = app;
+        Received = received;
+    }
+
+    public WebApplication App { get; }
+
+    public ConcurrentQueue<ReceivedUpgrade> Received { get; }
+
+    public string Address => TestHost.Address(App).ToString().TrimEnd('/');
+
+    public static async Task<UpgradeForwarderBackend> StartAsync(HttpProtocols protocols)
+    {
+        var received = new ConcurrentQueue<ReceivedUpgrade>();
+        var app = await TestHost.StartAsync(
+            b => b.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = protocols)),
+            app => app.Run(c => ServeAsync(c, received)));
+        return new UpgradeForwarderBackend(app, received);
+    }
+
+    private static async Task ServeAsync(HttpContext context, ConcurrentQueue<ReceivedUpgrade> received)
+    {
+        var request = context.Request;
+        var upgradeFeature = context.Features.Get<IHttpUpgradeFeature>();
+        var connectFeature = context.Features.Get<IHttpExtendedConnectFeature>();
+        var token = connectFeature?.IsExtendedConnect == true ? connectFeature.Protocol : request.Headers.Upgrade.ToString();
+        var record = new ReceivedUpgrade(request.Method, request.Path + request.QueryString, request.Protocol, token,
+            request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
+        received.Enqueue(record);
+
+        if (request.Path.StartsWithSegments("/refuse", out var rest))
+        {
+            context.Response.StatusCode = int.Parse(rest.Value!.TrimStart('/'), System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers["x-refused"] = "yes";
+            await context.Response.WriteAsync("refused by backend");
+            return;
+        }
+
+        Stream stream;
+        if (upgradeFeature?.IsUpgradableRequest == true)
+        {
+            context.Response.Headers.Upgrade = request.Headers.Upgrade;
+            stream = await upgradeFeature.UpgradeAsync();
+        }
+        else if (connectFeature?.IsExtendedConnect == true)
+        {
+            stream = await connectFeature.AcceptAsync();
+        }
+        else
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+
+        await using (stream)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{record.Method} {record.PathAndQuery} {record.Protocol} {token}\n"));
+            await stream.FlushAsync();
+            var buffer = new byte[16 * 1024];
+            int read;
+            try
+            {
+                while ((read = await stream.ReadAsync(buffer, context.RequestAborted)) > 0)
+                {
+                    lock (record.Bytes)
+                    {
+                        record.Bytes.Write(buffer, 0, read);
+                    }
+                    await stream.WriteAsync(buffer.AsMemory(0, read));
+                    await stream.FlushAsync();
+                    if (record.Text.EndsWith("quit", StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+                }
+                await stream.WriteAsync("bye\n"u8.ToArray());
+                await stream.FlushAsync();
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => App.DisposeAsync();
+}
+
+/// <summary>Gateways as an application builds them: YARP routes + clusters, envoy-internal destinations, the upgrade step.</summary>
+internal static class UpgradeForwarderGateway
+{
+    /// <summary>
+    /// A gateway with one catch-all route to <paramref name="cluster"/>, listening on a loopback port (HTTP/1.1, or
+    /// <paramref name="protocols"/>) or, with <paramref name="internalName"/>, on that internal listener.
+    /// </summary>
+    public static Task<WebApplication> StartAsync(InternalListenerRegistry registry, ClusterConfig cluster,
+        HttpProtocols protocols = HttpProtocols.Http1, string? internalName = null) =>
+        TestHost.StartAsync(b =>
+        {
+            b.WebHost.UseInternalListeners(registry);
+            b.WebHost.ConfigureKestrel(k =>
+            {
+                if (internalName is null)
+                {
+                    k.Listen(IPAddress.Loopback, 0, o => o.Protocols = protocols);
+                }
+                else
+                {
+                    k.ListenInternal(internalName, configure: o => o.Protocols = protocols);
+                }
+            });
+            b.Services.AddReverseProxy()
+                .LoadFromMemory([ProxyConfigs.CatchAll(cluster.ClusterId)], [cluster])
+                .AddInternalListenerDestinations(registry);
+        }, app => app.MapReverseProxy(proxy =>
+        {
+            proxy.Use((context, next) =>
+            {
+                if (UpgradeRequest.TryDetect(context, out var type, out var kind))
+                {
+                    context.Features.Set<IUpgradeRequestFeature>(new DetectedUpgrade(type, kind));
+                }
+                return next(context);
+            });
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+            proxy.UseMiddleware<UpgradeForwarderMiddleware>();
+        }));
+
+    private sealed record DetectedUpgrade(string UpgradeType, UpgradeRequestKind Kind) : IUpgradeRequestFeature
+    {
+        public TimeSpan? IdleTimeout => null;
+    }
+}
+
+/// <summary>A raw HTTP/1.1 client on a socket: writes bytes, reads a response head and exact byte counts, bounded in time.</summary>
+internal sealed class RawHttpClient : IAsyncDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly MemoryStream _pending = new();
+    private readonly CancellationToken _timeout = TestHost.TimeoutToken();
+
+    public static async Task<RawHttpClient> ConnectAsync(Uri address)
+    {
+        var client = new RawHttpClient();
+        await client._socket.ConnectAsync(IPAddress.Loopback, address.Port, client._timeout);
+        return client;
+    }
+
+    public async Task SendAsync(string text) => await _socket.SendAsync(Encoding.ASCII.GetBytes(text), SocketFlags.None, _timeout);
+
+    public void ShutdownWrite() => _socket.Shutdown(SocketShutdown.Send);
+
+    /// <summary>Reads up to and including the blank line that ends a response head.</summary>
+    public async Task<string> ReadHeadAsync()
+    {
+        while (true)
+        {
+            var text = Encoding.ASCII.GetString(_pending.GetBuffer(), 0, (int)_pending.Length);
+            var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (end >= 0)
+            {
+                Consume(end + 4);
+                return text[..(end + 4)];
+            }
+            if (!await FillAsync())
+            {
+                throw new IOException($"The connection ended inside a response head: '{text}'.");
+            }
+        }
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes as ASCII.</summary>
+    public async Task<string> ReadAsync(int count)
+    {
+        while (_pending.Length < count)
+        {
+            if (!await FillAsync())
+            {
+                throw new IOException($"The connection ended after {_pending.Length} of {count} bytes.");
+            }
+        }
+        var text = Encoding.ASCII.GetString(_pending.GetBuffer(), 0, count);
+        Consume(count);
+        return text;
+    }
+
+    /// <summary>Reads everything until the peer closes.</summary>
+    public async Task<string> ReadToEndAsync()
+    {
+        while (await FillAsync())
+        {
+        }
+        var text = Encoding.ASCII.GetString(_pending.GetBuffer(), 0, (int)_pending.Length);
+        Consume((int)_pending.Length);
+        return text;
+    }
+
+    private async Task<bool> FillAsync()
+    {
+        var buffer = new byte[16 * 1024];
+        int read;
+        try
+        {
+            read = await _socket.ReceiveAsync(buffer, SocketFlags.None, _timeout);
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        _pending.Write(buffer, 0, read);
+        return read > 0;
+    }
+
+    private void Consume(int count)
+    {
+        var rest = _pending.GetBuffer().AsSpan(count, (int)_pending.Length - count).ToArray();
+        _pending.SetLength(0);
+        _pending.Write(rest);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return default;
+    }
+}
