@@ -309,6 +309,38 @@ public class AutoProtocolTests
         await FreePort.WaitAsync(newPort);
     }
 
+    [Fact]
+    public async Task Auto_InternalListener_ServesHttp11AndHttp2ForwardedOverIt()
+    {
+        var port = FreePort.Get();
+        var section = TunnelsTestHost.Section(new Dictionary<string, string?>
+        {
+            ["Listeners:front:Address"] = $"tcp://127.0.0.1:{port}",
+            ["Listeners:inner:Address"] = "envoy-internal://inner",
+            ["Listeners:inner:Protocols"] = "Auto",
+            ["Routes:h1:ClusterId"] = "h1",
+            ["Routes:h1:Match:Path"] = "/h1/{**rest}",
+            ["Routes:h1:Match:Hosts:0"] = "127.0.0.1",
+            ["Routes:h2:ClusterId"] = "h2",
+            ["Routes:h2:Match:Path"] = "/h2/{**rest}",
+            ["Routes:h2:Match:Hosts:0"] = "127.0.0.1",
+            ["Clusters:h1:Destinations:d:Address"] = "envoy-internal://inner",
+            ["Clusters:h1:HttpRequest:Version"] = "1.1",
+            ["Clusters:h1:HttpRequest:VersionPolicy"] = "RequestVersionExact",
+            ["Clusters:h2:Destinations:d:Address"] = "envoy-internal://inner",
+            ["Clusters:h2:HttpRequest:Version"] = "2",
+            ["Clusters:h2:HttpRequest:VersionPolicy"] = "RequestVersionExact",
+        });
+        // Requests forwarded to the internal listener carry Host: inner and are answered here.
+        await using var host = await TunnelsTestHost.StartAsync(section, new InternalListenerRegistry(),
+            app => app.MapGet("/{version}/proto", (HttpContext c) => c.Response.WriteAsync(c.Request.Protocol)).RequireHost("inner"));
+        using var client = new HttpClient { Timeout = TestHost.Timeout };
+        var token = TestHost.TimeoutToken();
+
+        Assert.Equal("HTTP/1.1", await client.GetStringAsync($"http://127.0.0.1:{port}/h1/proto", token));
+        Assert.Equal("HTTP/2", await client.GetStringAsync($"http://127.0.0.1:{port}/h2/proto", token));
+    }
+
     /// <summary>The HTTP/2 frame types in <paramref name="frames"/> (after the server's SETTINGS already read).</summary>
     private static List<byte> FrameTypes(byte[] frames)
     {
