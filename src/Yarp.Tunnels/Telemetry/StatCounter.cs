@@ -4,6 +4,7 @@ namespace Yarp.Tunnels.Telemetry;
 internal sealed class StatCounter
 {
     private long _value;
+    private bool _used;
 
     public StatCounter(StatScope scope, StatName stat)
     {
@@ -21,11 +22,26 @@ internal sealed class StatCounter
 
     public long Value => Volatile.Read(ref _value);
 
-    public void Increment() => Interlocked.Increment(ref _value);
+    /// <summary>Whether the stat was ever updated (Envoy's <c>usedonly</c>); a stat created only to show 0 is not.</summary>
+    public bool Used => Volatile.Read(ref _used);
 
-    public void Decrement() => Interlocked.Decrement(ref _value);
+    public void Increment()
+    {
+        Interlocked.Increment(ref _value);
+        MarkUsed();
+    }
 
-    public void Add(long amount) => Interlocked.Add(ref _value, amount);
+    public void Decrement()
+    {
+        Interlocked.Decrement(ref _value);
+        MarkUsed();
+    }
+
+    public void Add(long amount)
+    {
+        Interlocked.Add(ref _value, amount);
+        MarkUsed();
+    }
 
     /// <summary>Sets a gauge to an absolute value (e.g. the number of destinations of a cluster).</summary>
     public void Set(long value)
@@ -35,7 +51,18 @@ internal sealed class StatCounter
             throw new InvalidOperationException($"'{Stat.Name}' is a counter; only gauges can be set.");
         }
         Volatile.Write(ref _value, value);
+        MarkUsed();
     }
 
+    /// <summary>Zeroes a counter (<c>/reset_counters</c>); it stays used, as in Envoy.</summary>
     internal void Reset() => Volatile.Write(ref _value, 0);
+
+    // Read first so the hot path does not write the flag again once set.
+    private void MarkUsed()
+    {
+        if (!_used)
+        {
+            Volatile.Write(ref _used, true);
+        }
+    }
 }

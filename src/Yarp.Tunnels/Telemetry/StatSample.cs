@@ -11,7 +11,7 @@ namespace Yarp.Tunnels.Telemetry;
 public sealed class StatSample
 {
     internal StatSample(string family, string name, StatName stat, IReadOnlyList<KeyValuePair<string, string>> scopeTags,
-        long value, HistogramSnapshot? histogram)
+        long value, bool used, HistogramSnapshot? histogram)
     {
         Family = family;
         Name = name;
@@ -20,6 +20,7 @@ public sealed class StatSample
         Kind = stat.Kind;
         Tags = stat.NameTags.Count == 0 ? scopeTags : [.. scopeTags, .. stat.NameTags];
         Value = value;
+        Used = used;
         Histogram = histogram;
         Unit = stat.Unit;
         Description = stat.Description;
@@ -57,6 +58,12 @@ public sealed class StatSample
 
     /// <summary>The value of a counter or gauge; for a histogram, the number of recorded values.</summary>
     public long Value { get; }
+
+    /// <summary>
+    /// Whether the stat was ever updated (a counter incremented, a gauge changed, a histogram recorded into), for Envoy's
+    /// <c>usedonly</c>; stats that exist only to show 0 are not.
+    /// </summary>
+    public bool Used { get; }
 
     /// <summary>The recorded values of a histogram; null for counters and gauges.</summary>
     public HistogramSnapshot? Histogram { get; }

@@ -60,12 +60,12 @@ internal sealed class TunnelMetrics
         {
             foreach (var counter in instrument.Counters)
             {
-                samples.Add(new StatSample(instrument.Family, counter.Scope.Name, counter.Stat, counter.Scope.Tags, counter.Value, null));
+                samples.Add(new StatSample(instrument.Family, counter.Scope.Name, counter.Stat, counter.Scope.Tags, counter.Value, counter.Used, null));
             }
             foreach (var histogram in instrument.Histograms)
             {
                 var values = histogram.Snapshot();
-                samples.Add(new StatSample(instrument.Family, histogram.Scope.Name, histogram.Stat, histogram.Scope.Tags, values.Count, values));
+                samples.Add(new StatSample(instrument.Family, histogram.Scope.Name, histogram.Stat, histogram.Scope.Tags, values.Count, values.Count > 0, values));
             }
         }
         samples.Sort(static (a, b) =>

@@ -167,6 +167,29 @@ public sealed class TunnelMetricsTests : IDisposable
     }
 
     [Fact]
+    public void Samples_Used_OnlyForStatsEverUpdated()
+    {
+        var metrics = Create();
+        var scope = metrics.Scope(StatNames.TcpFamily, "p");
+        _ = scope[StatNames.IdleTimeout];
+        scope[StatNames.DownstreamCxActive].Increment();
+        scope[StatNames.DownstreamCxActive].Decrement();
+        scope[StatNames.DownstreamCxTotal].Increment();
+        _ = scope.Histogram(StatName.Histogram("t_time", "test", "ms"));
+        metrics.ResetCounters();
+
+        var used = metrics.Samples().ToDictionary(s => s.Stat, s => s.Used);
+
+        Assert.Equal(new Dictionary<string, bool>
+        {
+            ["idle_timeout"] = false,
+            ["downstream_cx_active"] = true,
+            ["downstream_cx_total"] = true,
+            ["t_time"] = false,
+        }, used);
+    }
+
+    [Fact]
     public void Set_OnCounter_Throws()
     {
         var counter = Create().Scope(StatNames.ClusterFamily, "c")[StatNames.UpstreamCxTotal];
