@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -39,9 +40,32 @@ internal sealed partial class UpgradeForwarderMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var upgrade = context.Features.Get<IUpgradeRequestFeature>();
+        if (UpgradeForwarderHandshake.FindProblem(context, upgrade) is var (status, reason))
+        {
+            return RejectAsync(context, status, reason);
+        }
         return upgrade is null || upgrade.Kind == UpgradeRequestKind.Connect || IsProxiedByYarp(upgrade)
             ? _next(context)
             : ForwardAsync(context, upgrade);
+    }
+
+    private Task RejectAsync(HttpContext context, int status, string reason)
+    {
+        Log.Malformed(_logger, reason);
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status426UpgradeRequired)
+        {
+            context.Response.Headers.SecWebSocketVersion = UpgradeForwarderHandshake.WebSocketVersion;
+        }
+        if (!HttpProtocol.IsHttp2(context.Request.Protocol))
+        {
+            // The client may already have sent bytes for the upgraded stream: never parse them as a request.
+            context.Response.Headers.Connection = "close";
+        }
+        var body = Encoding.UTF8.GetBytes(reason);
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
     /// <summary>YARP forwards WebSockets (HTTP/1.1 and RFC 8441, both ways) and HTTP/1.1 SPDY itself.</summary>
@@ -244,25 +268,28 @@ internal sealed partial class UpgradeForwarderMiddleware
 
     private static partial class Log
     {
-        [LoggerMessage(EventIds.UpgradeForwarding, LogLevel.Debug, "Forwarding the '{UpgradeType}' upgrade as {Form} to '{Destination}'.")]
+        [LoggerMessage(EventIds.UpgradeForwarderForwarding, LogLevel.Debug, "Forwarding the '{UpgradeType}' upgrade as {Form} to '{Destination}'.")]
         public static partial void Forwarding(ILogger logger, string upgradeType, UpgradeForwardingForm form, string destination);
 
-        [LoggerMessage(EventIds.UpgradeDowngrading, LogLevel.Debug, "'{Destination}' has no HTTP/2 extended CONNECT; retrying the '{UpgradeType}' upgrade as HTTP/1.1.")]
+        [LoggerMessage(EventIds.UpgradeForwarderDowngrading, LogLevel.Debug, "'{Destination}' has no HTTP/2 extended CONNECT; retrying the '{UpgradeType}' upgrade as HTTP/1.1.")]
         public static partial void Downgrading(ILogger logger, string upgradeType, string destination);
 
-        [LoggerMessage(EventIds.UpgradeNoDestination, LogLevel.Warning, "No available destination for the '{UpgradeType}' upgrade in cluster '{ClusterId}'.")]
+        [LoggerMessage(EventIds.UpgradeForwarderNoDestination, LogLevel.Warning, "No available destination for the '{UpgradeType}' upgrade in cluster '{ClusterId}'.")]
         public static partial void NoDestination(ILogger logger, string upgradeType, string clusterId);
 
-        [LoggerMessage(EventIds.UpgradeRequestFailed, LogLevel.Warning, "Forwarding the '{UpgradeType}' upgrade to '{Destination}' failed ({Error}).")]
+        [LoggerMessage(EventIds.UpgradeForwarderRequestFailed, LogLevel.Warning, "Forwarding the '{UpgradeType}' upgrade to '{Destination}' failed ({Error}).")]
         public static partial void RequestFailed(ILogger logger, string upgradeType, string destination, ForwarderError error, Exception exception);
 
-        [LoggerMessage(EventIds.UpgradeRefused, LogLevel.Information, "The backend answered the '{UpgradeType}' upgrade with {StatusCode}; relayed as a normal response.")]
+        [LoggerMessage(EventIds.UpgradeForwarderRefused, LogLevel.Information, "The backend answered the '{UpgradeType}' upgrade with {StatusCode}; relayed as a normal response.")]
         public static partial void Refused(ILogger logger, string upgradeType, int statusCode);
 
-        [LoggerMessage(EventIds.UpgradeAcceptFailed, LogLevel.Information, "Accepting the client's '{UpgradeType}' upgrade failed.")]
+        [LoggerMessage(EventIds.UpgradeForwarderAcceptFailed, LogLevel.Information, "Accepting the client's '{UpgradeType}' upgrade failed.")]
         public static partial void AcceptFailed(ILogger logger, string upgradeType, Exception exception);
 
-        [LoggerMessage(EventIds.UpgradeEnded, LogLevel.Debug, "The '{UpgradeType}' upgraded stream ended.")]
+        [LoggerMessage(EventIds.UpgradeForwarderMalformed, LogLevel.Debug, "Refused a malformed upgrade request: {Reason}.")]
+        public static partial void Malformed(ILogger logger, string reason);
+
+        [LoggerMessage(EventIds.UpgradeForwarderEnded, LogLevel.Debug, "The '{UpgradeType}' upgraded stream ended.")]
         public static partial void Ended(ILogger logger, string upgradeType);
     }
 }

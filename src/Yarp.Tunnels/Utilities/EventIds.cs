@@ -21,11 +21,12 @@ internal static class EventIds
     public const int ProtocolSniffingNoHttp2 = 41;
     public const int InternalListenerBusy = 42;
 
-    public const int UpgradeForwarding = 115;
-    public const int UpgradeDowngrading = 116;
-    public const int UpgradeNoDestination = 117;
-    public const int UpgradeRequestFailed = 118;
-    public const int UpgradeRefused = 119;
-    public const int UpgradeAcceptFailed = 120;
-    public const int UpgradeEnded = 121;
+    public const int UpgradeForwarderForwarding = 115;
+    public const int UpgradeForwarderDowngrading = 116;
+    public const int UpgradeForwarderNoDestination = 117;
+    public const int UpgradeForwarderRequestFailed = 118;
+    public const int UpgradeForwarderRefused = 119;
+    public const int UpgradeForwarderAcceptFailed = 120;
+    public const int UpgradeForwarderEnded = 121;
+    public const int UpgradeForwarderMalformed = 122;
 }

@@ -135,6 +135,74 @@ public class UpgradeForwarderMiddlewareTests
         Assert.Equal("POST", Assert.Single(backend.Received).Method);
     }
 
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("GET")]
+    public async Task ForwardAsync_ExtendedConnectFooFromPythonH2_MethodRestoredEarlyDataDeliveredAndStreamEnds(string method)
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
+            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11), HttpProtocols.Http2);
+
+        using var result = await RunH2ClientAsync(TestHost.Address(gateway).Port, "tunnel", "/up/h2?x=2", method);
+
+        Assert.Equal(200, result.RootElement.GetProperty("status").GetInt32());
+        // The DATA sent before the 200 is the first the backend read; the client's END_STREAM did not stop the echo, and
+        // the backend's end became the client's END_STREAM.
+        Assert.Equal($"{method} /up/h2?x=2 HTTP/1.1 foo\nearlyping quitbye\n", result.RootElement.GetProperty("data").GetString());
+        Assert.True(result.RootElement.GetProperty("ended").GetBoolean());
+        var received = Assert.Single(backend.Received);
+        Assert.Equal(method, received.Method);
+        Assert.Equal("foo", received.Token);
+        Assert.False(received.Headers.ContainsKey(UpgradeForwarderRequest.MethodHeader));
+    }
+
+    [Theory]
+    [InlineData("Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", 400, "missing or invalid Sec-WebSocket-Key")]
+    [InlineData("Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n", 400, "missing or invalid Sec-WebSocket-Key")]
+    [InlineData("Upgrade: websocket\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", 426, "Sec-WebSocket-Version must be 13")]
+    [InlineData("", 400, "Connection: upgrade without an Upgrade header")]
+    public async Task InvokeAsync_MalformedHttp1Upgrade_GatewayAnswers4xxAndClosesBeforeAnythingIsForwarded(string headers, int status, string reason)
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
+            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11));
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(gateway));
+
+        await client.SendAsync($"GET /ws HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\n{headers}\r\n"
+            + "GET /smuggled HTTP/1.1\r\nHost: gateway\r\n\r\n");
+        var response = await client.ReadToEndAsync();
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", response, StringComparison.Ordinal);
+        Assert.Contains("\r\nConnection: close\r\n", response, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith(reason, response, StringComparison.Ordinal);
+        Assert.Equal(status == 426, response.Contains("\r\nSec-WebSocket-Version: 13\r\n", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(1, CountOccurrences(response, "HTTP/1.1 "));
+        Assert.Empty(backend.Received);
+    }
+
+    [Fact]
+    public async Task ExtendedConnectWithoutPath_FromPythonH2_KestrelResetsTheStreamAndTheConnectionServesTheNext()
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
+            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11), HttpProtocols.Http2);
+
+        using var result = await RunH2ClientAsync(TestHost.Address(gateway).Port, "no-path", "/refuse/401");
+
+        Assert.Equal(1, result.RootElement.GetProperty("reset").GetInt32()); // PROTOCOL_ERROR, from Kestrel's HTTP/2 layer
+        Assert.Equal(401, result.RootElement.GetProperty("next_status").GetInt32());
+        Assert.Equal("/refuse/401", Assert.Single(backend.Received).PathAndQuery);
+    }
+
+    private static async Task<System.Text.Json.JsonDocument> RunH2ClientAsync(int port, string mode, string path, string method = "GET")
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "Upgrades", "h2_extended_connect.py");
+        var result = await ToolProcess.RunAsync("/usr/bin/python3", [script, port.ToString(System.Globalization.CultureInfo.InvariantCulture), mode, path, method]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return System.Text.Json.JsonDocument.Parse(result.Stdout);
+    }
+
     private static int CountOccurrences(string text, string value)
     {
         var count = 0;
