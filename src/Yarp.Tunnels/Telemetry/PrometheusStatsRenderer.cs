@@ -4,17 +4,16 @@ using System.Text;
 namespace Yarp.Tunnels.Telemetry;
 
 /// <summary>
-/// Renders statistics in the Prometheus text exposition format 0.0.4, named as Envoy's <c>/stats/prometheus</c> does:
-/// <c>envoy_{family}_{stat}</c>, with the object name as a label (<c>envoy_cluster_name</c>,
-/// <c>envoy_listener_address</c>, <c>envoy_tcp_prefix</c>, <c>envoy_http_conn_manager_prefix</c>) and every extra tag as
-/// a label of its own, so names containing <c>.</c> and tagged series stay apart. One <c># HELP</c> and <c># TYPE</c>
-/// per metric; histograms as cumulative <c>_bucket{le=…}</c>, <c>_sum</c> and <c>_count</c>.
+/// Renders statistics in the Prometheus text exposition format 0.0.4 (served as
+/// <c>text/plain; version=0.0.4; charset=utf-8</c>), named as Envoy's <c>/stats/prometheus</c> does:
+/// <c>envoy_{family}_{metric}</c>, with the object name as a label (<c>envoy_cluster_name</c>,
+/// <c>envoy_listener_address</c>, <c>envoy_tcp_prefix</c>, <c>envoy_http_conn_manager_prefix</c>) and every tag as a
+/// label of its own (<c>upgrade_type</c>, <c>envoy_response_code</c>), so names containing <c>.</c> and tagged series
+/// stay apart. One <c># HELP</c> and <c># TYPE</c> per metric; histograms as cumulative <c>_bucket{le=…}</c>,
+/// <c>_sum</c> and <c>_count</c>.
 /// </summary>
 internal static class PrometheusStatsRenderer
 {
-    /// <summary>The content type of the rendering.</summary>
-    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
-
     public static string Render(IEnumerable<StatSample> samples)
     {
         var text = new StringBuilder();
