@@ -9,6 +9,7 @@ using Yarp.ReverseProxy.Configuration;
 using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.TcpProxy;
 using Yarp.Tunnels.Telemetry;
+using Yarp.Tunnels.Upgrades;
 using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.Configuration;
@@ -71,6 +72,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
             {
                 var errors = new List<string>();
                 var specs = Load(errors);
+                _services.GetService<UpgradePolicyManager>()?.Load(errors);
                 if (errors.Count > 0)
                 {
                     throw new InvalidOperationException("The Yarp.Tunnels configuration is invalid:" + Environment.NewLine

@@ -62,6 +62,7 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.TryAddSingleton<ClusterDestinationPicker>();
         services.TryAddSingleton<TcpProxyServices>();
         services.TryAddSingleton<ListenerManager>();
+        services.AddUpgradePolicy();
         services.AddHostedService(sp => sp.GetRequiredService<ListenerManager>());
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, TunnelsKestrelSetup>();
         return builder;

@@ -35,6 +35,7 @@ internal static class StatNames
     public static readonly StatName DownstreamCxUpgradesTotal = StatName.Counter("downstream_cx_upgrades_total", "Connections and streams upgraded (WebSocket, CONNECT, any token).");
     public static readonly StatName DownstreamCxUpgradesActive = StatName.Gauge("downstream_cx_upgrades_active", "Upgraded connections and streams open now.");
     public static readonly StatName DownstreamRqWsOnNonWsRoute = StatName.Counter("downstream_rq_ws_on_non_ws_route", "Upgrade requests refused because the route does not allow the upgrade type.");
+    public static readonly StatName DownstreamRqIdleTimeout = StatName.Counter("downstream_rq_idle_timeout", "Upgraded streams closed by their route's idle timeout.");
     public static readonly StatName IdleTimeout = StatName.Counter("idle_timeout", "Connections closed by the idle timeout.");
     public static readonly StatName ConnectFail = StatName.Counter("connect_fail", "Connects to an internal listener name that found nothing bound.");
     public static readonly StatName UpstreamCxTotal = StatName.Counter("upstream_cx_total", "Upstream connections opened.");

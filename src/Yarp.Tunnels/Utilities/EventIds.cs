@@ -21,6 +21,10 @@ internal static class EventIds
     public const int ProtocolSniffingNoHttp2 = 41;
     public const int InternalListenerBusy = 42;
 
+    public const int UpgradeConfigInvalid = 100;
+    public const int UpgradePolicyRefused = 101;
+    public const int UpgradeIdleTimeout = 102;
+
     public const int UpgradeForwarderForwarding = 115;
     public const int UpgradeForwarderDowngrading = 116;
     public const int UpgradeForwarderNoDestination = 117;

@@ -1,0 +1,94 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Yarp.Tunnels.Upgrades;
+
+/// <summary>
+/// Reads <c>ReverseProxy:Upgrades</c> and the upgrade keys of each <c>ReverseProxy:Routes:&lt;id&gt;</c>
+/// (<c>Upgrades</c>, <c>Connect:Enabled</c>, <c>UpgradeIdleTimeout</c>), recording every value that does not parse as an
+/// error naming the route and key.
+/// </summary>
+internal static class UpgradeConfigReader
+{
+    public const string UpgradesKey = "Upgrades";
+    public const string ConnectKey = "Connect";
+    public const string IdleTimeoutKey = "UpgradeIdleTimeout";
+
+    public static UpgradesConfig Read(IConfiguration? reverseProxySection, IList<string> errors)
+    {
+        var routes = new Dictionary<string, RouteUpgradeSettings>(StringComparer.OrdinalIgnoreCase);
+        if (reverseProxySection is null)
+        {
+            return new UpgradesConfig(null, routes);
+        }
+
+        IReadOnlyList<UpgradeConfig>? gateway = null;
+        if (HasChild(reverseProxySection, UpgradesKey))
+        {
+            gateway = reverseProxySection.GetSection(UpgradesKey).GetChildren().Select(entry => new UpgradeConfig
+            {
+                UpgradeType = entry["UpgradeType"],
+                Enabled = ReadBool(entry, "Enabled", $"{UpgradesKey}[{entry.Key}]", errors) ?? true,
+                Chain = entry["Chain"],
+            }).ToList();
+        }
+
+        foreach (var route in reverseProxySection.GetSection("Routes").GetChildren())
+        {
+            var where = $"Route '{route.Key}'";
+            var hasUpgrades = HasChild(route, UpgradesKey);
+            var hasConnect = HasChild(route, ConnectKey);
+            var idle = ReadTimeSpan(route, IdleTimeoutKey, where, errors);
+            if (!hasUpgrades && !hasConnect && idle is null)
+            {
+                continue;
+            }
+            routes[route.Key] = new RouteUpgradeSettings
+            {
+                Upgrades = route.GetSection(UpgradesKey).GetChildren().Select(entry => new RouteUpgradeConfig
+                {
+                    UpgradeType = entry["UpgradeType"],
+                    Enabled = ReadBool(entry, "Enabled", $"{where}: {UpgradesKey}[{entry.Key}]", errors) ?? true,
+                }).ToList(),
+                // A Connect block enables CONNECT on the route unless it says Enabled: false (DESIGN §9.2).
+                ConnectEnabled = hasConnect ? ReadBool(route.GetSection(ConnectKey), "Enabled", $"{where}: {ConnectKey}", errors) ?? true : null,
+                UpgradeIdleTimeout = idle,
+            };
+        }
+        return new UpgradesConfig(gateway, routes);
+    }
+
+    // An empty object or array in JSON is a key with a null value and no children, which Exists() does not see.
+    private static bool HasChild(IConfiguration section, string key) =>
+        section.GetChildren().Any(child => string.Equals(child.Key, key, StringComparison.OrdinalIgnoreCase));
+
+    private static bool? ReadBool(IConfiguration section, string key, string where, IList<string> errors)
+    {
+        var value = section[key];
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+        if (bool.TryParse(value, out var result))
+        {
+            return result;
+        }
+        errors.Add($"{where}: {key} '{value}' is not a boolean (true or false).");
+        return null;
+    }
+
+    private static TimeSpan? ReadTimeSpan(IConfiguration section, string key, string where, IList<string> errors)
+    {
+        var value = section[key];
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+        if (TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var result))
+        {
+            return result;
+        }
+        errors.Add($"{where}: {key} '{value}' is not a time span (hh:mm:ss).");
+        return null;
+    }
+}
