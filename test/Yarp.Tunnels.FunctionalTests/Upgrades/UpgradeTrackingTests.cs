@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.Telemetry;
@@ -17,11 +19,13 @@ public sealed class UpgradeTrackingTests : IAsyncLifetime
     private const string Active = "http.default.downstream_cx_upgrades_active";
 
     private WebApplication _backend = null!;
+    private UpgradeForwarderBackend _fooBackend = null!;
     private UpgradeGateway _gateway = null!;
 
     public async Task InitializeAsync()
     {
         _backend = await TestHost.StartAsync(b => b.ListenLoopback(), BackendApp.Map);
+        _fooBackend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
         _gateway = await UpgradeGateway.StartAsync(TunnelsTestHost.Section(new Dictionary<string, string?>
         {
             ["Routes:track-ws:ClusterId"] = "backend",
@@ -30,14 +34,60 @@ public sealed class UpgradeTrackingTests : IAsyncLifetime
             ["Routes:track-idle:Match:Path"] = "/idle/ws",
             ["Routes:track-idle:UpgradeIdleTimeout"] = "00:00:00.300",
             ["Routes:track-idle:Transforms:0:PathRemovePrefix"] = "/idle",
+            ["Routes:track-foo:ClusterId"] = "foo",
+            ["Routes:track-foo:Match:Path"] = "/foo/{**rest}",
+            ["Routes:track-foo:Upgrades:0:UpgradeType"] = "foo",
             ["Clusters:backend:Destinations:d1:Address"] = TestHost.Address(_backend).ToString(),
+            ["Clusters:foo:Destinations:d1:Address"] = _fooBackend.Address,
+            ["Clusters:foo:HttpRequest:Version"] = "1.1",
         }));
     }
 
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
+        await _fooBackend.DisposeAsync();
         await _backend.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CustomToken_RouteEnablesIt_ForwardedCountedTaggedAndGaugeBackToZero()
+    {
+        using var activities = new UpgradeActivities("track-foo");
+        using var cts = new CancellationTokenSource(TestHost.Timeout);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _gateway.Http1Port, cts.Token);
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /foo/x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n"), cts.Token);
+
+        var head = await ReadUntilAsync(socket, "GET /foo/x HTTP/1.1 foo\n", cts.Token); // the backend's greeting, after the 101
+        Assert.StartsWith("HTTP/1.1 101", head, StringComparison.Ordinal);
+        await _gateway.App.WaitForStatAsync(Active, 1);
+        await socket.SendAsync("quit"u8.ToArray(), cts.Token);
+        Assert.Equal("quitbye\n", await ReadUntilAsync(socket, null, cts.Token));
+
+        await _gateway.App.WaitForStatAsync(Active, 0);
+        var series = _gateway.App.Services.GetRequiredService<TunnelStatistics>().Snapshot()
+            .Single(s => s.FlatName == Total && s.Tags.Any(t => t.Key == StatNames.UpgradeTypeTag && t.Value == "foo"));
+        Assert.Equal(1, series.Value);
+        Assert.Equal("Http1Upgrade", (await activities.StoppedAsync(cts.Token)).GetTagItem("yarp.tunnels.upgrade.kind"));
+    }
+
+    /// <summary>Reads until <paramref name="end"/> was received (or, when null, until the peer closes).</summary>
+    private static async Task<string> ReadUntilAsync(Socket socket, string? end, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        var buffer = new byte[4096];
+        while (end is null || !text.ToString().EndsWith(end, StringComparison.Ordinal))
+        {
+            var read = await socket.ReceiveAsync(buffer, cancellationToken);
+            if (read == 0)
+            {
+                Assert.True(end is null, $"the connection closed before '{end}'; got: {text}");
+                break;
+            }
+            text.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        return text.ToString();
     }
 
     [Theory]
