@@ -216,8 +216,9 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
         {
             case ListenerKind.SocketTcpProxy:
             {
-                var handler = new TcpProxyHandler(spec.Name, spec.Config.TcpProxy!, _services.GetRequiredService<TcpProxyServices>());
-                var listener = new SocketTcpListener(spec.SocketEndPoint!, handler, _metrics.Listener(spec.Name), _logger);
+                var tcpProxy = _services.GetRequiredService<TcpProxyServices>();
+                var handler = new TcpProxyHandler(spec.Name, spec.Config.TcpProxy!, tcpProxy);
+                var listener = new SocketTcpListener(spec.SocketEndPoint!, handler, _metrics.Listener(spec.Name), tcpProxy.TimeProvider, _logger);
                 return new RunningListener(spec, listener.StopAsync, listener.EndPoint);
             }
             case ListenerKind.InternalTcpProxy:

@@ -1,11 +1,14 @@
 using System.IO.Pipelines;
 using Yarp.Tunnels.Telemetry;
+using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.InternalListeners;
 
 /// <summary>
 /// The two bounded pipes of one internal connection and the state both ends share.
-/// Each end completes only the pipe halves it owns; aborts wake the other end through pipe cancellation.
+/// Each end completes only the pipe halves it owns (the client end: <see cref="ClientToServer"/>'s writer and
+/// <see cref="ServerToClient"/>'s reader; the server end the other two); a reset only cancels pending operations,
+/// which wakes their owners, who then complete their halves with a reset error.
 /// </summary>
 internal sealed class InternalConnectionPair
 {
@@ -32,8 +35,8 @@ internal sealed class InternalConnectionPair
 
     public int BufferBytes { get; }
 
-    /// <summary>The largest single write into a pipe: never more than the buffer, so memory stays bounded by BufferSizeKb.</summary>
-    public int WriteChunkSize => Math.Min(BufferBytes, 256 * 1024);
+    /// <summary>The most put into a pipe per flush, so a stalled reader holds at most the buffer plus one block.</summary>
+    public int MaxWriteSize => Math.Min(BufferBytes, PipeWriterExtensions.MaxBlockSize);
 
     public Pipe ClientToServer { get; }
 
@@ -45,16 +48,21 @@ internal sealed class InternalConnectionPair
 
     public bool IsReset => Volatile.Read(ref _reset) != 0;
 
-    /// <summary>Marks the connection reset and wakes any read or write pending on the client end.</summary>
-    public void ResetFromServer()
+    /// <summary>
+    /// Marks the connection reset and wakes every pending read and flush of both ends; safe from any thread. Returns
+    /// false when it was already reset.
+    /// </summary>
+    public bool Reset()
     {
-        if (Interlocked.Exchange(ref _reset, 1) == 0)
+        if (Interlocked.Exchange(ref _reset, 1) != 0)
         {
-            ServerToClient.Reader.CancelPendingRead();
-            ClientToServer.Writer.CancelPendingFlush();
+            return false;
         }
+        ServerToClient.Reader.CancelPendingRead();
+        ClientToServer.Writer.CancelPendingFlush();
+        ClientToServer.Reader.CancelPendingRead();
+        ServerToClient.Writer.CancelPendingFlush();
+        Server.SignalClosed();
+        return true;
     }
-
-    /// <summary>Marks the connection reset by the client; the server end reads a reset error.</summary>
-    public bool MarkResetFromClient() => Interlocked.Exchange(ref _reset, 1) == 0;
 }

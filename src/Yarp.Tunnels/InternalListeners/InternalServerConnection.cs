@@ -35,8 +35,8 @@ internal sealed class InternalServerConnection : ConnectionContext,
         _features.Set<IInternalConnectionFeature>(info);
     }
 
-    /// <summary>The largest write a relay may put into the output pipe at once.</summary>
-    public int WriteChunkSize => _pair.WriteChunkSize;
+    /// <summary>The most a relay puts into the output pipe per flush.</summary>
+    public int MaxWriteSize => _pair.MaxWriteSize;
 
     public override string ConnectionId { get; set; }
 
@@ -56,11 +56,8 @@ internal sealed class InternalServerConnection : ConnectionContext,
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
-    public override void Abort(ConnectionAbortedException abortReason)
-    {
-        _pair.ResetFromServer();
-        SignalClosed();
-    }
+    /// <summary>Resets the connection: pending reads and flushes of both ends wake, and the client end reads a reset error.</summary>
+    public override void Abort(ConnectionAbortedException abortReason) => _pair.Reset();
 
     /// <summary>Called when the client end closed both directions.</summary>
     public void SignalClosed()
@@ -84,7 +81,10 @@ internal sealed class InternalServerConnection : ConnectionContext,
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _pair.ServerToClient.Writer.Complete();
+            // Called by the handler once it stopped using the transport: it owns these halves.
+            _pair.ServerToClient.Writer.Complete(_pair.IsReset
+                ? new ConnectionResetException($"The internal connection to '{_pair.Listener.Name}' was reset by the listener.")
+                : null);
             _pair.ClientToServer.Reader.Complete();
             SignalClosed();
             _pair.Listener.OnServerConnectionClosed(this);

@@ -1,51 +1,37 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Yarp.Tunnels.InternalListeners;
-using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.TcpProxy;
 
-/// <summary>A connection accepted by an internal listener, read and written through its pipes.</summary>
+/// <summary>A connection accepted by an internal listener, read and written through its transport pipes.</summary>
 internal sealed class ConnectionRelayEnd(ConnectionContext connection) : RelayEnd
 {
-    public ConnectionContext Connection { get; } = connection;
+    private int _aborted;
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public override PipeReader Input => connection.Transport.Input;
+
+    public override PipeWriter Output => connection.Transport.Output;
+
+    public override int MaxWriteSize => connection is InternalServerConnection { MaxWriteSize: var size } ? size : base.MaxWriteSize;
+
+    public override void ShutdownWrite() => connection.Transport.Output.Complete();
+
+    public override void Abort()
     {
-        var input = Connection.Transport.Input;
-        while (true)
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
-            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (PipeReads.TryCopy(input, result, buffer.Span, out var count))
-            {
-                return count;
-            }
+            // Wakes this relay's own loops on the transport, then resets the connection for its other end.
+            connection.Transport.Input.CancelPendingRead();
+            connection.Transport.Output.CancelPendingFlush();
+            connection.Abort(new ConnectionAbortedException("The TCP proxy reset the connection."));
         }
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public override async ValueTask DisposeAsync()
     {
-        var result = await Connection.Transport.Output.WriteInLargeSegmentsAsync(data, cancellationToken).ConfigureAwait(false);
-        if (result.IsCompleted || result.IsCanceled)
-        {
-            throw new ConnectionResetException("The downstream connection closed its input.");
-        }
-    }
-
-    public override PipeReader? Input => Connection.Transport.Input;
-
-    public override PipeWriter? Output => Connection.Transport.Output;
-
-    public override int OutputChunkSize => Connection is InternalServerConnection { WriteChunkSize: var size } ? size : base.OutputChunkSize;
-
-    public override void ShutdownWrite() => Connection.Transport.Output.Complete();
-
-    public override void Abort() => Connection.Abort(new ConnectionAbortedException("The TCP proxy reset the connection."));
-
-    public override ValueTask DisposeAsync()
-    {
-        Connection.Transport.Output.Complete();
-        Connection.Transport.Input.Complete();
-        return Connection.DisposeAsync();
+        connection.Transport.Output.Complete(Volatile.Read(ref _aborted) != 0 ? new ConnectionResetException("The TCP proxy reset the connection.") : null);
+        connection.Transport.Input.Complete();
+        await connection.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,24 +1,36 @@
 using System.Net.Sockets;
+using Yarp.Tunnels.Telemetry;
 
 namespace Yarp.Tunnels.TcpProxy;
 
-internal sealed class SocketRelayEnd(Socket socket) : RelayEnd
+/// <summary>A connected socket; <paramref name="listenerStats"/>, when given, counts its bytes as a listener's downstream bytes.</summary>
+internal sealed class SocketRelayEnd(Socket socket, ListenerStats? listenerStats = null) : RelayEnd
 {
-    public Socket Socket { get; } = socket;
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+        socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
     // A zero-byte receive completes when data arrives without pinning a buffer (as Kestrel's socket transport does).
     public override async ValueTask WaitForDataAsync(CancellationToken cancellationToken) =>
-        await Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
         {
-            var sent = await Socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var sent = await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             data = data[sent..];
+        }
+    }
+
+    public override void CountBytes(long count, bool read)
+    {
+        if (read)
+        {
+            listenerStats?.AddReceived(count);
+        }
+        else
+        {
+            listenerStats?.AddSent(count);
         }
     }
 
@@ -26,7 +38,7 @@ internal sealed class SocketRelayEnd(Socket socket) : RelayEnd
     {
         try
         {
-            Socket.Shutdown(SocketShutdown.Send);
+            socket.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException)
         {
@@ -36,12 +48,15 @@ internal sealed class SocketRelayEnd(Socket socket) : RelayEnd
         }
     }
 
+    /// <summary>
+    /// Closes with RST (linger 0), so the peer sees a reset rather than a clean end. Safe while a loop receives into pipe
+    /// memory: the pending receive completes with an error before that loop continues.
+    /// </summary>
     public override void Abort()
     {
         try
         {
-            // Linger 0 closes with RST, so the peer sees a reset rather than a clean end.
-            Socket.LingerState = new LingerOption(true, 0);
+            socket.LingerState = new LingerOption(true, 0);
         }
         catch (SocketException)
         {
@@ -49,12 +64,12 @@ internal sealed class SocketRelayEnd(Socket socket) : RelayEnd
         catch (ObjectDisposedException)
         {
         }
-        Socket.Dispose();
+        socket.Dispose();
     }
 
     public override ValueTask DisposeAsync()
     {
-        Socket.Dispose();
+        socket.Dispose();
         return default;
     }
 }

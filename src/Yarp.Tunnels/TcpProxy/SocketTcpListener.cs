@@ -7,20 +7,26 @@ using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.TcpProxy;
 
-/// <summary>A TCP proxy listener on a socket: accepts and hands each connection to the handler. Removing it stops accepting and drains.</summary>
+/// <summary>
+/// A TCP proxy listener on a socket: accepts and hands each connection to the handler, counting the listener's
+/// downstream bytes. Stopping it stops accepting, drains, then resets what is left and waits for every handler to end.
+/// </summary>
 internal sealed partial class SocketTcpListener : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly TcpProxyHandler _handler;
     private readonly ListenerStats _stats;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<Socket, byte> _connections = new();
+    private readonly ConcurrentDictionary<SocketRelayEnd, Task> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
 
-    public SocketTcpListener(IPEndPoint endPoint, TcpProxyHandler handler, ListenerStats stats, ILogger logger)
+    public SocketTcpListener(IPEndPoint endPoint, TcpProxyHandler handler, ListenerStats stats, TimeProvider timeProvider, ILogger logger)
     {
         _handler = handler;
         _stats = stats;
+        _time = timeProvider;
         _logger = logger;
         _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -67,39 +73,45 @@ internal sealed partial class SocketTcpListener : IAsyncDisposable
             }
 
             accepted.NoDelay = true;
-            _connections.TryAdd(accepted, 0);
             _stats.ConnectionOpened();
-            _ = ServeAsync(accepted);
+            var downstream = new SocketRelayEnd(accepted, _stats);
+            // Registered before it runs, so a connection that ends at once is still removed.
+            var serve = new Task<Task>(() => ServeAsync(downstream));
+            _connections[downstream] = serve.Unwrap();
+            serve.Start(TaskScheduler.Default);
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(SocketRelayEnd downstream)
     {
         try
         {
-            await _handler.HandleAsync(new SocketRelayEnd(socket), downstreamFeatures: null).ConfigureAwait(false);
+            await _handler.HandleAsync(downstream, downstreamFeatures: null, _stopping.Token).ConfigureAwait(false);
         }
         finally
         {
-            _connections.TryRemove(socket, out _);
+            _connections.TryRemove(downstream, out _);
             _stats.ConnectionClosed();
         }
     }
 
-    /// <summary>Stops accepting, then waits up to <paramref name="drainTimeout"/> for open connections before resetting them.</summary>
+    /// <summary>Stops accepting, waits up to <paramref name="drainTimeout"/> for open connections, then resets the rest and waits for their handlers.</summary>
     public async Task StopAsync(TimeSpan drainTimeout)
     {
         _socket.Dispose();
         await _acceptLoop.ConfigureAwait(false);
-        var deadline = Environment.TickCount64 + (long)drainTimeout.TotalMilliseconds;
-        while (!_connections.IsEmpty && Environment.TickCount64 < deadline)
+        var open = Task.WhenAll(_connections.Values);
+        if (!open.IsCompleted && drainTimeout > TimeSpan.Zero)
         {
-            await Task.Delay(50).ConfigureAwait(false);
+            await Task.WhenAny(open, Task.Delay(drainTimeout, _time)).ConfigureAwait(false);
         }
+        await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var connection in _connections.Keys)
         {
-            new SocketRelayEnd(connection).Abort();
+            connection.Abort();
         }
+        // Handlers end promptly once their downstream is reset and any connect in progress is canceled.
+        await open.ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => new(StopAsync(TimeSpan.Zero));

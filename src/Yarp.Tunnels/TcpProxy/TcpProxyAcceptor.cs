@@ -9,7 +9,7 @@ internal sealed class TcpProxyAcceptor(TcpProxyHandler handler) : IInternalConne
     public bool TryAccept(ConnectionContext connection)
     {
         ThreadPool.UnsafeQueueUserWorkItem(
-            static state => _ = state.handler.HandleAsync(new ConnectionRelayEnd(state.connection), state.connection.Features),
+            static state => _ = state.handler.HandleAsync(new ConnectionRelayEnd(state.connection), state.connection.Features, state.connection.ConnectionClosed),
             (handler, connection),
             preferLocal: false);
         return true;

@@ -1,11 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using Yarp.ReverseProxy.Model;
 using Yarp.Tunnels.Configuration;
-using Yarp.Tunnels.Destinations;
-using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Telemetry;
 using Yarp.Tunnels.Utilities;
 
@@ -36,7 +31,11 @@ internal sealed partial class TcpProxyHandler
         _ = _stats[StatNames.IdleTimeout];
     }
 
-    public async Task HandleAsync(RelayEnd downstream, IFeatureCollection? downstreamFeatures)
+    /// <summary>Relays <paramref name="downstream"/> to a destination of the cluster, then disposes both ends; never throws.</summary>
+    /// <param name="downstream">The accepted connection.</param>
+    /// <param name="downstreamFeatures">Its features (shared state for internal upstreams), when it has any.</param>
+    /// <param name="cancellationToken">Abandons a connect in progress (listener stopped, downstream closed).</param>
+    public async Task HandleAsync(RelayEnd downstream, IFeatureCollection? downstreamFeatures, CancellationToken cancellationToken)
     {
         _stats[StatNames.DownstreamCxTotal].Increment();
         var active = _stats[StatNames.DownstreamCxActive];
@@ -51,18 +50,29 @@ internal sealed partial class TcpProxyHandler
                 return;
             }
 
-            var upstream = await ConnectAsync(cluster!, destination!, downstreamFeatures).ConfigureAwait(false);
-            if (upstream is null)
+            var clusterStats = _services.Metrics.Scope(StatNames.ClusterFamily, _clusterId);
+            clusterStats[StatNames.UpstreamCxTotal].Increment();
+            var request = new UpstreamRequest(_clusterId, cluster!, destination!, destination!.Model.Config.Address, _connectTimeout, downstreamFeatures);
+            var connection = await _services.Connectors.Select(request).ConnectAsync(request, cancellationToken).ConfigureAwait(false);
+            if (connection.End is not { } upstream)
             {
+                if (connection.Failure == UpstreamFailure.Timeout)
+                {
+                    clusterStats[StatNames.UpstreamCxConnectTimeout].Increment();
+                }
+                clusterStats[StatNames.UpstreamCxConnectFail].Increment();
+                Log.ConnectFailed(_logger, request.Address, _clusterId, connection.Reason ?? connection.Failure.ToString());
                 downstream.Abort();
                 return;
             }
 
-            var clusterStats = _services.Metrics.Scope(StatNames.ClusterFamily, _clusterId);
-            clusterStats[StatNames.UpstreamCxActive].Increment();
+            var upstreamActive = clusterStats[StatNames.UpstreamCxActive];
+            upstreamActive.Increment();
             try
             {
-                var relay = new TcpRelay(downstream, upstream, _idleTimeout, _stats);
+                var counters = new RelayCounters(_stats[StatNames.DownstreamCxRxBytesTotal], _stats[StatNames.DownstreamCxTxBytesTotal],
+                    clusterStats[StatNames.UpstreamCxRxBytesTotal], clusterStats[StatNames.UpstreamCxTxBytesTotal]);
+                var relay = new TcpRelay(downstream, upstream, counters, _idleTimeout, _services.TimeProvider);
                 await relay.RunAsync().ConfigureAwait(false);
                 if (relay.TimedOut)
                 {
@@ -72,7 +82,7 @@ internal sealed partial class TcpProxyHandler
             }
             finally
             {
-                clusterStats[StatNames.UpstreamCxActive].Decrement();
+                upstreamActive.Decrement();
                 await upstream.DisposeAsync().ConfigureAwait(false);
             }
         }
@@ -86,65 +96,6 @@ internal sealed partial class TcpProxyHandler
             active.Decrement();
             await downstream.DisposeAsync().ConfigureAwait(false);
         }
-    }
-
-    private async Task<RelayEnd?> ConnectAsync(ClusterState cluster, DestinationState destination, IFeatureCollection? downstreamFeatures)
-    {
-        var clusterStats = _services.Metrics.Scope(StatNames.ClusterFamily, _clusterId);
-        clusterStats[StatNames.UpstreamCxTotal].Increment();
-        var address = destination.Model.Config.Address;
-        try
-        {
-            if (InternalAddress.IsInternal(address))
-            {
-                InternalAddress.TryParse(address, out var name, out _, out _);
-                var metadata = destination.Model.Config.Metadata;
-                var options = new InternalConnectOptions
-                {
-                    EndpointId = metadata?.GetValueOrDefault(InternalUpstreamMetadata.EndpointId) ?? destination.DestinationId,
-                    Metadata = PassthroughMetadata.Collect(_clusterId, cluster.Model.Config.Metadata, metadata, _services.Metrics),
-                    State = SharedStateCollector.Collect(downstreamFeatures),
-                };
-                return new StreamRelayEnd(_services.Registry.Connect(name!, options));
-            }
-
-            var endPoint = ParseSocketAddress(address);
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                using var timeout = new CancellationTokenSource(_connectTimeout);
-                await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-                return new SocketRelayEnd(socket);
-            }
-            catch (OperationCanceledException)
-            {
-                socket.Dispose();
-                clusterStats[StatNames.UpstreamCxConnectTimeout].Increment();
-                throw new TimeoutException($"Connecting to '{address}' timed out after {_connectTimeout}.");
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or FormatException)
-        {
-            clusterStats[StatNames.UpstreamCxConnectFail].Increment();
-            Log.ConnectFailed(_logger, address, _clusterId, ex.Message);
-            return null;
-        }
-    }
-
-    /// <summary>Accepts <c>tcp://HOST:PORT</c> and, for convenience, <c>http://HOST:PORT</c> destination addresses.</summary>
-    internal static EndPoint ParseSocketAddress(string address)
-    {
-        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Port <= 0 || string.IsNullOrEmpty(uri.Host))
-        {
-            throw new FormatException($"'{address}' is not a tcp://HOST:PORT address.");
-        }
-        var host = uri.Host.Trim('[', ']');
-        return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, uri.Port) : new DnsEndPoint(host, uri.Port);
     }
 
     private static partial class Log

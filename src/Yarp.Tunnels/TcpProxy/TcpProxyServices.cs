@@ -5,13 +5,17 @@ using Yarp.Tunnels.Telemetry;
 namespace Yarp.Tunnels.TcpProxy;
 
 /// <summary>What every TCP proxy handler of a host shares.</summary>
-internal sealed class TcpProxyServices(InternalListenerRegistry registry, TunnelMetrics metrics, ClusterDestinationPicker picker, ILogger<TcpProxyHandler> logger)
+internal sealed class TcpProxyServices(InternalListenerRegistry registry, TunnelMetrics metrics, ClusterDestinationPicker picker, ILogger<TcpProxyHandler> logger,
+    TimeProvider? timeProvider = null)
 {
-    public InternalListenerRegistry Registry { get; } = registry;
-
     public TunnelMetrics Metrics { get; } = metrics;
 
     public ClusterDestinationPicker Picker { get; } = picker;
 
     public ILogger Logger { get; } = logger;
+
+    /// <summary>The clock of idle timeouts, connect timeouts and drains: <see cref="TimeProvider.System"/> unless the host registers one.</summary>
+    public TimeProvider TimeProvider { get; } = timeProvider ?? TimeProvider.System;
+
+    public UpstreamConnectors Connectors { get; } = new(registry, metrics, timeProvider ?? TimeProvider.System);
 }

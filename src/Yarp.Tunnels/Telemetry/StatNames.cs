@@ -42,6 +42,8 @@ internal static class StatNames
     public static readonly StatName UpstreamCxActive = StatName.Gauge("upstream_cx_active", "Upstream connections open now.");
     public static readonly StatName UpstreamCxConnectFail = StatName.Counter("upstream_cx_connect_fail", "Upstream connection attempts that failed.");
     public static readonly StatName UpstreamCxConnectTimeout = StatName.Counter("upstream_cx_connect_timeout", "Upstream connection attempts that timed out.");
+    public static readonly StatName UpstreamCxRxBytesTotal = StatName.Counter("upstream_cx_rx_bytes_total", "Bytes received from upstream.", "By");
+    public static readonly StatName UpstreamCxTxBytesTotal = StatName.Counter("upstream_cx_tx_bytes_total", "Bytes sent to upstream.", "By");
     public static readonly StatName NoMetadata = StatName.Counter("no_metadata", "Passthrough metadata keys absent at their source.");
 
     /// <summary>

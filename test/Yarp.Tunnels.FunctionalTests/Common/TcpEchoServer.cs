@@ -17,10 +17,15 @@ internal sealed class TcpEchoServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _accepted;
 
-    private TcpEchoServer(Func<Socket, CancellationToken, Task>? handler)
+    private TcpEchoServer(Func<Socket, CancellationToken, Task>? handler, int? receiveBufferSize)
     {
         _handler = handler ?? EchoAsync;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBufferSize is { } size)
+        {
+            // Set before listening, so accepted sockets inherit it and advertise a small window.
+            _listener.ReceiveBufferSize = size;
+        }
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(2048);
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
@@ -34,7 +39,7 @@ internal sealed class TcpEchoServer : IAsyncDisposable
     /// <summary>How many connections were accepted.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
 
-    public static TcpEchoServer Start(Func<Socket, CancellationToken, Task>? handler = null) => new(handler);
+    public static TcpEchoServer Start(Func<Socket, CancellationToken, Task>? handler = null, int? receiveBufferSize = null) => new(handler, receiveBufferSize);
 
     /// <summary>Echoes until the client half-closes, then half-closes back.</summary>
     public static async Task EchoAsync(Socket socket, CancellationToken cancellationToken)

@@ -159,6 +159,55 @@ public class InternalConnectionTests
     }
 
     [Fact]
+    public async Task Dispose_PendingClientReadOnAnotherThread_FailsWithIOException()
+    {
+        var registry = new InternalListenerRegistry();
+        var release = NewSignal();
+        await using var host = await StartRawAsync(registry, "dispose-read", async _ => await release.Task);
+
+        try
+        {
+            var stream = registry.Connect("dispose-read");
+            var read = stream.ReadAsync(new byte[16], TestHost.TimeoutToken()).AsTask();
+            Assert.False(read.IsCompleted, "the read completed although the server sent nothing");
+
+            await Task.Run(stream.Dispose);
+
+            // Like a socket closed under a pending receive: an IOException, not a hang or an InvalidOperationException.
+            var error = await Assert.ThrowsAsync<IOException>(() => read.WaitAsync(TestHost.Timeout));
+            Assert.Equal(SocketError.OperationAborted, Assert.IsType<SocketException>(error.InnerException).SocketErrorCode);
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => stream.ReadAsync(new byte[16]).AsTask());
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_PendingClientWriteOnAnotherThread_FailsWithIOException()
+    {
+        var registry = new InternalListenerRegistry();
+        var release = NewSignal();
+        await using var host = await StartRawAsync(registry, "dispose-write", async _ => await release.Task, bufferSizeKb: 1);
+
+        try
+        {
+            var stream = registry.Connect("dispose-write");
+            var write = stream.WriteAsync(new byte[64 * 1024], TestHost.TimeoutToken()).AsTask();
+            Assert.False(write.IsCompleted, "64 KiB went into a 1 KiB buffer nobody reads");
+
+            await Task.Run(stream.Dispose);
+
+            await Assert.ThrowsAsync<IOException>(() => write.WaitAsync(TestHost.Timeout));
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [Fact]
     public async Task Dispose_PendingServerRead_EndsWithEof()
     {
         var registry = new InternalListenerRegistry();
