@@ -246,7 +246,9 @@ internal sealed partial class UpgradeForwarderMiddleware
             ? UpgradedStreamRelayEnd.EndOnShutdown(clientStream, context.Abort)
             : UpgradedStreamRelayEnd.Create(clientStream, () => _ = context.Response.CompleteAsync(), context.Abort);
         await using var upstream = UpgradedStreamRelayEnd.Create(backendStream, shutdownWrite: null, response.Dispose);
-        var relay = new TcpRelay(downstream, upstream, Timeout.InfiniteTimeSpan, Stats(context));
+        var stats = Stats(context);
+        var counters = new RelayCounters(stats[StatNames.DownstreamCxRxBytesTotal], stats[StatNames.DownstreamCxTxBytesTotal], UpstreamReceived: null, UpstreamSent: null);
+        var relay = new TcpRelay(downstream, upstream, counters, Timeout.InfiniteTimeSpan, TimeProvider.System);
         await relay.RunAsync().ConfigureAwait(false);
         Log.Ended(_logger, upgrade.UpgradeType);
     }
