@@ -136,25 +136,53 @@ public class UpgradeForwarderMiddlewareTests
     }
 
     [Theory]
-    [InlineData("POST")]
-    [InlineData("GET")]
-    public async Task ForwardAsync_ExtendedConnectFooFromPythonH2_MethodRestoredEarlyDataDeliveredAndStreamEnds(string method)
+    [InlineData("POST", false)]
+    [InlineData("GET", false)]
+    [InlineData("POST", true)]
+    public async Task ForwardAsync_ExtendedConnectFooFromPythonH2_MethodKeptEarlyDataDeliveredAndStreamEnds(string method, bool http2Backend)
     {
-        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        await using var backend = await UpgradeForwarderBackend.StartAsync(http2Backend ? HttpProtocols.Http2 : HttpProtocols.Http1);
         await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
-            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11), HttpProtocols.Http2);
+            ProxyConfigs.Single("backend", backend.Address, http2Backend ? ProxyConfigs.Http2 : ProxyConfigs.Http11), HttpProtocols.Http2);
 
         using var result = await RunH2ClientAsync(TestHost.Address(gateway).Port, "tunnel", "/up/h2?x=2", method);
 
         Assert.Equal(200, result.RootElement.GetProperty("status").GetInt32());
         // The DATA sent before the 200 is the first the backend read; the client's END_STREAM did not stop the echo, and
         // the backend's end became the client's END_STREAM.
-        Assert.Equal($"{method} /up/h2?x=2 HTTP/1.1 foo\nearlyping quitbye\n", result.RootElement.GetProperty("data").GetString());
+        var backendView = http2Backend ? "CONNECT /up/h2?x=2 HTTP/2" : $"{method} /up/h2?x=2 HTTP/1.1";
+        Assert.Equal($"{backendView} foo\nearlyping quitbye\n", result.RootElement.GetProperty("data").GetString());
         Assert.True(result.RootElement.GetProperty("ended").GetBoolean());
         var received = Assert.Single(backend.Received);
-        Assert.Equal(method, received.Method);
         Assert.Equal("foo", received.Token);
-        Assert.False(received.Headers.ContainsKey(UpgradeForwarderRequest.MethodHeader));
+        if (http2Backend)
+        {
+            // HTTP/2 to HTTP/2: the method header travels on to the hop that will restore it.
+            Assert.Equal(method, received.Headers[UpgradeForwarderRequest.MethodHeader]);
+        }
+        else
+        {
+            Assert.Equal(method, received.Method);
+            Assert.False(received.Headers.ContainsKey(UpgradeForwarderRequest.MethodHeader));
+        }
+    }
+
+    [Theory]
+    [InlineData(401, 401)]
+    [InlineData(426, 426)]
+    [InlineData(200, 502)]
+    public async Task ForwardAsync_ExtendedConnectFooRefusedByHttp1Backend_PythonH2SeesResponseAndNoByteReachesBackend(int backendStatus, int clientStatus)
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
+            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11), HttpProtocols.Http2);
+
+        using var result = await RunH2ClientAsync(TestHost.Address(gateway).Port, "tunnel", $"/refuse/{backendStatus}");
+
+        Assert.Equal(clientStatus, result.RootElement.GetProperty("status").GetInt32());
+        Assert.Equal(clientStatus == 502 ? "" : "refused by backend", result.RootElement.GetProperty("data").GetString());
+        Assert.True(result.RootElement.GetProperty("ended").GetBoolean());
+        Assert.Equal("", Assert.Single(backend.Received).Text);
     }
 
     [Theory]
