@@ -28,12 +28,14 @@ internal sealed partial class UpgradeForwarderMiddleware
 
     private readonly RequestDelegate _next;
     private readonly TunnelMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
-    public UpgradeForwarderMiddleware(RequestDelegate next, TunnelMetrics metrics, ILogger<UpgradeForwarderMiddleware> logger)
+    public UpgradeForwarderMiddleware(RequestDelegate next, TunnelMetrics metrics, TimeProvider timeProvider, ILogger<UpgradeForwarderMiddleware> logger)
     {
         _next = next;
         _metrics = metrics;
+        _timeProvider = timeProvider;
         _logger = logger;
     }
 
@@ -42,14 +44,14 @@ internal sealed partial class UpgradeForwarderMiddleware
         var upgrade = context.Features.Get<IUpgradeRequestFeature>();
         if (UpgradeForwarderHandshake.FindProblem(context, upgrade) is var (status, reason))
         {
-            return RejectAsync(context, status, reason);
+            return RejectAsync(context, upgrade, status, reason);
         }
         return upgrade is null || upgrade.Kind == UpgradeRequestKind.Connect || IsProxiedByYarp(upgrade)
             ? _next(context)
             : ForwardAsync(context, upgrade);
     }
 
-    private Task RejectAsync(HttpContext context, int status, string reason)
+    private Task RejectAsync(HttpContext context, IUpgradeRequestFeature? upgrade, int status, string reason)
     {
         Log.Malformed(_logger, reason);
         context.Response.StatusCode = status;
@@ -57,9 +59,10 @@ internal sealed partial class UpgradeForwarderMiddleware
         {
             context.Response.Headers.SecWebSocketVersion = UpgradeForwarderHandshake.WebSocketVersion;
         }
-        if (!HttpProtocol.IsHttp2(context.Request.Protocol))
+        if (upgrade is null && !HttpProtocol.IsHttp2(context.Request.Protocol))
         {
-            // The client may already have sent bytes for the upgraded stream: never parse them as a request.
+            // Not an upgrade for the policy (which closes refused HTTP/1.x upgrades itself), but Kestrel's upgradable
+            // request: the client may already have sent bytes for the upgraded stream; never parse them as a request.
             context.Response.Headers.Connection = "close";
         }
         var body = Encoding.UTF8.GetBytes(reason);
@@ -100,7 +103,7 @@ internal sealed partial class UpgradeForwarderMiddleware
 
         // SocketsHttpHandler keeps the token of SendAsync for the life of an upgraded HTTP/2 stream, and Kestrel signals
         // RequestAborted when an upgraded HTTP/1.1 client half-closes: the client's abort counts during the handshake only.
-        using var handshake = new CancellationTokenSource(config?.ActivityTimeout ?? DefaultActivityTimeout);
+        using var handshake = new CancellationTokenSource(config?.ActivityTimeout ?? DefaultActivityTimeout, _timeProvider);
         var clientAborted = context.RequestAborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), handshake);
         var transformer = proxy.Route.Transformer;
         HttpRequestMessage? request = null;
@@ -164,8 +167,8 @@ internal sealed partial class UpgradeForwarderMiddleware
 
     /// <summary>
     /// The backend did not switch (401, 426, a 200 to an HTTP/1.1 Upgrade…): its answer goes to the client as a normal
-    /// response, the client's upgrade is never accepted, so none of its bytes reach the backend. On HTTP/1.1 the
-    /// connection closes after it: bytes the client sent after its upgrade request are never parsed as a new request.
+    /// response, the client's upgrade is never accepted, so none of its bytes reach the backend. On HTTP/1.1 the upgrade
+    /// policy closes the connection after it, so bytes sent after the upgrade request are never parsed as a request.
     /// </summary>
     private async Task RelayRefusalAsync(HttpContext context, IUpgradeRequestFeature upgrade, HttpResponseMessage response, HttpTransformer transformer)
     {
@@ -175,18 +178,14 @@ internal sealed partial class UpgradeForwarderMiddleware
             // A 2xx to an extended CONNECT means "established" (and Kestrel allows it no body): the client must not take a
             // backend that did not switch for one that did.
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
-            context.Response.Headers["Proxy-Status"] =
-                $"yarp-tunnels; error=http_protocol_error; details=\"the backend answered {(int)response.StatusCode} without switching protocols\"";
+            context.Response.Headers[ProxyStatus.HeaderName] =
+                ProxyStatus.Format("http_protocol_error", $"the backend answered {(int)response.StatusCode} without switching protocols");
             return;
         }
         context.Response.StatusCode = (int)response.StatusCode;
         if (!await transformer.TransformResponseAsync(context, response, context.RequestAborted).ConfigureAwait(false))
         {
             return;
-        }
-        if (upgrade.Kind == UpgradeRequestKind.Http1Upgrade)
-        {
-            context.Response.Headers.Connection = "close";
         }
         try
         {
@@ -237,25 +236,26 @@ internal sealed partial class UpgradeForwarderMiddleware
             return;
         }
 
-        // Half-close where the transport has one. Kestrel ends an HTTP/2 client's stream (END_STREAM) and keeps reading.
-        // It has no half-close on an upgraded HTTP/1.1 connection (and closes it when the client half-closes), so there
-        // the backend's end of stream ends the upgrade and Kestrel closes the connection once everything was flushed.
-        // SocketsHttpHandler offers no half-close on a 101 or extended CONNECT stream, so after the client's end of stream
-        // the backend keeps its side until it ends (as with YARP's WebSockets).
+        // Half-close where the transport has one. Kestrel ends an HTTP/2 client's stream (END_STREAM) and keeps reading,
+        // and SocketsHttpHandler has no half-close on a 101 or extended CONNECT stream, so after an HTTP/2 client's
+        // END_STREAM the backend keeps its side until it ends. An upgraded HTTP/1.1 client connection cannot half-close
+        // (and Kestrel closes it when the client half-closes), so there either side's end ends the whole upgrade.
         await using var downstream = http1Client
             ? UpgradedStreamRelayEnd.EndOnShutdown(clientStream, context.Abort)
             : UpgradedStreamRelayEnd.Create(clientStream, () => _ = context.Response.CompleteAsync(), context.Abort);
-        await using var upstream = UpgradedStreamRelayEnd.Create(backendStream, shutdownWrite: null, response.Dispose);
+        await using var upstream = http1Client
+            ? UpgradedStreamRelayEnd.EndOnShutdown(backendStream, response.Dispose)
+            : UpgradedStreamRelayEnd.Create(backendStream, shutdownWrite: null, response.Dispose);
         var stats = Stats(context);
         var counters = new RelayCounters(stats[StatNames.DownstreamCxRxBytesTotal], stats[StatNames.DownstreamCxTxBytesTotal], UpstreamReceived: null, UpstreamSent: null);
-        var relay = new TcpRelay(downstream, upstream, counters, Timeout.InfiniteTimeSpan, TimeProvider.System);
+        var relay = new TcpRelay(downstream, upstream, counters, Timeout.InfiniteTimeSpan, _timeProvider);
         await relay.RunAsync().ConfigureAwait(false);
         Log.Ended(_logger, upgrade.UpgradeType);
     }
 
     /// <summary>The upgraded bytes count in the HTTP listener's scope (<c>http.&lt;prefix&gt;.downstream_cx_*_bytes_total</c>).</summary>
     private StatScope Stats(HttpContext context) =>
-        _metrics.Scope(StatNames.HttpFamily, context.Features.Get<IHttpListenerFeature>()?.StatPrefix ?? "default");
+        _metrics.Scope(StatNames.HttpFamily, context.Features.Get<IHttpListenerFeature>()?.StatPrefix ?? UpgradePolicyMiddleware.FallbackStatPrefix);
 
     private void Fail(HttpContext context, ForwarderError error, int status, IUpgradeRequestFeature upgrade, string prefix, Exception ex)
     {

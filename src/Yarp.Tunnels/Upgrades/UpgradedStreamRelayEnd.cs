@@ -38,8 +38,9 @@ internal sealed class UpgradedStreamRelayEnd : RelayEnd
         new(stream, shutdownWrite, abort, endOnShutdown: false);
 
     /// <summary>
-    /// An end that cannot half-close and so stops reading when asked to: the relay then sees end-of-stream from it and
-    /// finishes, and its owner closes the connection gracefully once everything written was flushed.
+    /// An end that cannot half-close and so stops reading when asked to: the relay then sees end of stream from it and
+    /// finishes, and its owner closes it gracefully once everything written was flushed. For an upgrade whose other
+    /// side cannot take a half-close either, so one side's end ends the upgrade.
     /// </summary>
     public static UpgradedStreamRelayEnd EndOnShutdown(Stream stream, Action abort) =>
         new(stream, shutdownWrite: null, abort, endOnShutdown: true);

@@ -11,18 +11,31 @@ public class UpgradeForwarderMiddlewareTests
     private const string FooRequest =
         "POST /up/x?q=1 HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: foo\r\nX-Trace: t1\r\n\r\n";
 
-    /// <summary>Gateway A (HTTP/1.1) → envoy-internal h2c gateway B → the HTTP/1.1 backend, or A → backend directly.</summary>
+    /// <summary>Gateway A (HTTP/1.1) → envoy-internal h2c gateway B → the backend, or A → backend directly.</summary>
     private static async Task<(WebApplication Front, WebApplication? Hop)> StartGatewaysAsync(
         InternalListenerRegistry registry, UpgradeForwarderBackend backend, bool viaHttp2Hop, string backendVersion = "1.1")
     {
-        var backendCluster = ProxyConfigs.Single("backend", backend.Address, backendVersion == "2.0" ? ProxyConfigs.Http2 : ProxyConfigs.Http11);
         if (!viaHttp2Hop)
         {
-            return (await UpgradeForwarderGateway.StartAsync(registry, backendCluster), null);
+            return (await UpgradeForwarderGateway.StartAsync(registry, backend.Address, backendVersion), null);
         }
-        var hop = await UpgradeForwarderGateway.StartAsync(registry, backendCluster, HttpProtocols.Http2, internalName: "gateway-b");
-        var front = await UpgradeForwarderGateway.StartAsync(registry, ProxyConfigs.Single("hop", "envoy-internal://gateway-b", ProxyConfigs.Http2));
+        var hop = await UpgradeForwarderGateway.StartAsync(registry, backend.Address, backendVersion, HttpProtocols.Http2, internalName: "gateway-b");
+        var front = await UpgradeForwarderGateway.StartAsync(registry, "envoy-internal://gateway-b", "2.0");
         return (front, hop);
+    }
+
+    /// <summary>Every gateway counted the upgrades it established, and none is still open.</summary>
+    private static async Task AssertUpgradesEndedAsync(long established, params WebApplication?[] gateways)
+    {
+        foreach (var gateway in gateways.OfType<WebApplication>())
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (gateway.Stats().GetValueOrDefault(UpgradeForwarderGateway.UpgradesActive) != 0)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+            Assert.Equal(established, gateway.Stats().GetValueOrDefault(UpgradeForwarderGateway.UpgradesTotal));
+        }
     }
 
     [Theory]
@@ -58,6 +71,8 @@ public class UpgradeForwarderMiddlewareTests
             Assert.Contains("127.0.0.1", received.Headers["X-Forwarded-For"], StringComparison.Ordinal);
         }
         Assert.Equal("earlymore bytes", received.Text);
+        await client.DisposeAsync();
+        await AssertUpgradesEndedAsync(1, front, hop);
     }
 
     [Fact]
@@ -78,6 +93,7 @@ public class UpgradeForwarderMiddlewareTests
         Assert.Equal("CONNECT", received.Method);
         Assert.Equal("foo", received.Token);
         Assert.Equal("POST", received.Headers[UpgradeForwarderRequest.MethodHeader]);
+        await AssertUpgradesEndedAsync(1, front);
     }
 
     [Theory]
@@ -105,6 +121,7 @@ public class UpgradeForwarderMiddlewareTests
             Assert.StartsWith("HTTP/1.1 502 ", response, StringComparison.Ordinal);
             Assert.True(response.Contains("Proxy-Status: yarp-tunnels; error=http_protocol_error", StringComparison.OrdinalIgnoreCase), response);
             Assert.Equal("", Assert.Single(backend.Received).Text);
+            await AssertUpgradesEndedAsync(0, front, hop);
             return;
         }
         Assert.StartsWith($"HTTP/1.1 {status} ", response, StringComparison.Ordinal);
@@ -115,6 +132,7 @@ public class UpgradeForwarderMiddlewareTests
         var received = Assert.Single(backend.Received);
         Assert.Equal($"/refuse/{status}", received.PathAndQuery);
         Assert.Equal("", received.Text);
+        await AssertUpgradesEndedAsync(0, front, hop);
     }
 
     [Fact]
@@ -143,7 +161,7 @@ public class UpgradeForwarderMiddlewareTests
     {
         await using var backend = await UpgradeForwarderBackend.StartAsync(http2Backend ? HttpProtocols.Http2 : HttpProtocols.Http1);
         await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
-            ProxyConfigs.Single("backend", backend.Address, http2Backend ? ProxyConfigs.Http2 : ProxyConfigs.Http11), HttpProtocols.Http2);
+            backend.Address, http2Backend ? "2.0" : "1.1", HttpProtocols.Http2);
 
         using var result = await RunH2ClientAsync(TestHost.Address(gateway).Port, "tunnel", "/up/h2?x=2", method);
 
@@ -165,6 +183,7 @@ public class UpgradeForwarderMiddlewareTests
             Assert.Equal(method, received.Method);
             Assert.False(received.Headers.ContainsKey(UpgradeForwarderRequest.MethodHeader));
         }
+        await AssertUpgradesEndedAsync(1, gateway);
     }
 
     [Theory]
@@ -175,7 +194,7 @@ public class UpgradeForwarderMiddlewareTests
     {
         await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
         await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
-            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11), HttpProtocols.Http2);
+            backend.Address, "1.1", HttpProtocols.Http2);
 
         using var result = await RunH2ClientAsync(TestHost.Address(gateway).Port, "tunnel", $"/refuse/{backendStatus}");
 
@@ -183,6 +202,7 @@ public class UpgradeForwarderMiddlewareTests
         Assert.Equal(clientStatus == 502 ? "" : "refused by backend", result.RootElement.GetProperty("data").GetString());
         Assert.True(result.RootElement.GetProperty("ended").GetBoolean());
         Assert.Equal("", Assert.Single(backend.Received).Text);
+        await AssertUpgradesEndedAsync(0, gateway);
     }
 
     [Theory]
@@ -194,7 +214,7 @@ public class UpgradeForwarderMiddlewareTests
     {
         await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
         await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
-            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11));
+            backend.Address, "1.1");
         await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(gateway));
 
         await client.SendAsync($"GET /ws HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\n{headers}\r\n"
@@ -207,6 +227,7 @@ public class UpgradeForwarderMiddlewareTests
         Assert.Equal(status == 426, response.Contains("\r\nSec-WebSocket-Version: 13\r\n", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(1, CountOccurrences(response, "HTTP/1.1 "));
         Assert.Empty(backend.Received);
+        await AssertUpgradesEndedAsync(0, gateway);
     }
 
     [Fact]
@@ -214,7 +235,7 @@ public class UpgradeForwarderMiddlewareTests
     {
         await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
         await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
-            ProxyConfigs.Single("backend", backend.Address, ProxyConfigs.Http11), HttpProtocols.Http2);
+            backend.Address, "1.1", HttpProtocols.Http2);
 
         using var result = await RunH2ClientAsync(TestHost.Address(gateway).Port, "no-path", "/refuse/401");
 

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Yarp.ReverseProxy.Configuration;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Upgrades;
@@ -128,18 +127,35 @@ internal sealed class UpgradeForwarderBackend : IAsyncDisposable
     public ValueTask DisposeAsync() => App.DisposeAsync();
 }
 
-/// <summary>Gateways as an application builds them: YARP routes + clusters, envoy-internal destinations, the upgrade step.</summary>
+/// <summary>
+/// Gateways as an application builds them: <c>LoadFromConfig(section).AddTunnels(section, registry)</c> and
+/// <c>MapTunnelsReverseProxy()</c>, one catch-all route, the upgrade tokens <c>foo</c> and <c>websocket</c> allowed.
+/// </summary>
 internal static class UpgradeForwarderGateway
 {
+    public const string UpgradesActive = "http.default.downstream_cx_upgrades_active";
+    public const string UpgradesTotal = "http.default.downstream_cx_upgrades_total";
+
     /// <summary>
-    /// A gateway with one catch-all route to <paramref name="cluster"/>, listening on a loopback port (HTTP/1.1, or
-    /// <paramref name="protocols"/>) or, with <paramref name="internalName"/>, on that internal listener.
+    /// A gateway forwarding to <paramref name="destination"/> with the cluster's HTTP <paramref name="version"/> (exact),
+    /// listening on a loopback port (<paramref name="protocols"/>) or, with <paramref name="internalName"/>, on that
+    /// internal listener.
     /// </summary>
-    public static Task<WebApplication> StartAsync(InternalListenerRegistry registry, ClusterConfig cluster,
-        HttpProtocols protocols = HttpProtocols.Http1, string? internalName = null) =>
-        TestHost.StartAsync(b =>
+    public static Task<WebApplication> StartAsync(InternalListenerRegistry registry, string destination, string version,
+        HttpProtocols protocols = HttpProtocols.Http1, string? internalName = null)
+    {
+        var section = TunnelsTestHost.Section(new Dictionary<string, string?>
         {
-            b.WebHost.UseInternalListeners(registry);
+            ["Upgrades:0:UpgradeType"] = "foo",
+            ["Upgrades:1:UpgradeType"] = "websocket",
+            ["Routes:all:ClusterId"] = "backend",
+            ["Routes:all:Match:Path"] = "/{**catch-all}",
+            ["Clusters:backend:Destinations:d1:Address"] = destination,
+            ["Clusters:backend:HttpRequest:Version"] = version,
+            ["Clusters:backend:HttpRequest:VersionPolicy"] = "RequestVersionExact",
+        });
+        return TestHost.StartAsync(b =>
+        {
             b.WebHost.ConfigureKestrel(k =>
             {
                 if (internalName is null)
@@ -151,28 +167,8 @@ internal static class UpgradeForwarderGateway
                     k.ListenInternal(internalName, configure: o => o.Protocols = protocols);
                 }
             });
-            b.Services.AddReverseProxy()
-                .LoadFromMemory([ProxyConfigs.CatchAll(cluster.ClusterId)], [cluster])
-                .AddInternalListenerDestinations(registry);
-        }, app => app.MapReverseProxy(proxy =>
-        {
-            proxy.Use((context, next) =>
-            {
-                if (UpgradeRequest.TryDetect(context, out var type, out var kind))
-                {
-                    context.Features.Set<IUpgradeRequestFeature>(new DetectedUpgrade(type, kind));
-                }
-                return next(context);
-            });
-            proxy.UseSessionAffinity();
-            proxy.UseLoadBalancing();
-            proxy.UsePassiveHealthChecks();
-            proxy.UseMiddleware<UpgradeForwarderMiddleware>();
-        }));
-
-    private sealed record DetectedUpgrade(string UpgradeType, UpgradeRequestKind Kind) : IUpgradeRequestFeature
-    {
-        public TimeSpan? IdleTimeout => null;
+            b.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section, registry);
+        }, app => app.MapTunnelsReverseProxy());
     }
 }
 
