@@ -26,10 +26,9 @@ public static class TunnelsEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(configureApp);
-        if (endpoints.ServiceProvider.GetService<UpgradePolicyManager>() is null)
-        {
-            throw new InvalidOperationException("MapTunnelsReverseProxy needs AddReverseProxy().AddTunnels(…) in the services.");
-        }
+        var policies = endpoints.ServiceProvider.GetService<UpgradePolicyManager>()
+            ?? throw new InvalidOperationException("MapTunnelsReverseProxy needs AddReverseProxy().AddTunnels(…) in the services.");
+        policies.MarkPipelineMapped();
         var chains = endpoints.ServiceProvider.GetServices<UpgradeChain>().ToList();
         return endpoints.MapReverseProxy(proxy => UpgradePipeline.Configure(proxy, configureApp, chains));
     }

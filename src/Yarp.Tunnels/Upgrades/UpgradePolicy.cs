@@ -22,6 +22,9 @@ internal sealed class UpgradePolicy
         _routes = routes;
     }
 
+    /// <summary>Whether any upgrade setting was declared (a gateway list or a route's settings).</summary>
+    public bool HasSettings => _gateway is not null || _routes.Count > 0;
+
     /// <summary>Decides an upgrade of <paramref name="upgradeType"/> (as sent; <c>CONNECT</c> for CONNECT) on route <paramref name="routeId"/>.</summary>
     public UpgradeDecision Decide(string? routeId, string upgradeType)
     {

@@ -19,6 +19,7 @@ internal sealed partial class UpgradePolicyManager : IDisposable
     private readonly ILogger<UpgradePolicyManager> _logger;
     private readonly Lock _lock = new();
     private volatile UpgradePolicy? _current;
+    private bool _pipelineMapped;
     private IDisposable? _reloadSubscription;
 
     public UpgradePolicyManager(TunnelsConfigurationSource source, IOptions<TunnelUpgradeOptions> codeOptions,
@@ -33,6 +34,15 @@ internal sealed partial class UpgradePolicyManager : IDisposable
     /// <summary>The policy in force; loaded when the host starts.</summary>
     public UpgradePolicy Current => _current
         ?? throw new InvalidOperationException("The Yarp.Tunnels upgrade policy is loaded when the host starts (AddTunnels registers it).");
+
+    /// <summary>Records that <c>MapTunnelsReverseProxy</c> built the proxy pipeline, so the policy is enforced.</summary>
+    public void MarkPipelineMapped()
+    {
+        lock (_lock)
+        {
+            _pipelineMapped = true;
+        }
+    }
 
     /// <summary>Loads the policy once, adding every error to <paramref name="errors"/>; applies it only when it has none.</summary>
     public void Load(IList<string> errors)
@@ -54,6 +64,10 @@ internal sealed partial class UpgradePolicyManager : IDisposable
                 return;
             }
             _current = policy;
+            if (policy.HasSettings && !_pipelineMapped)
+            {
+                Log.PipelineNotMapped(_logger);
+            }
             if (_source.ReverseProxy is { } section)
             {
                 _reloadSubscription = ChangeToken.OnChange(section.GetReloadToken, Reload);
@@ -82,5 +96,9 @@ internal sealed partial class UpgradePolicyManager : IDisposable
     {
         [LoggerMessage(EventIds.UpgradeConfigInvalid, LogLevel.Error, "The reloaded upgrade configuration is invalid and was not applied:\n{Errors}")]
         public static partial void ConfigInvalid(ILogger logger, string errors);
+
+        [LoggerMessage(EventIds.UpgradePipelineNotMapped, LogLevel.Warning,
+            "Upgrade settings are configured, but the proxy was mapped without MapTunnelsReverseProxy(), so they are not enforced (YARP's MapReverseProxy() proxies WebSockets only).")]
+        public static partial void PipelineNotMapped(ILogger logger);
     }
 }

@@ -24,6 +24,7 @@ internal static class EventIds
     public const int UpgradeConfigInvalid = 100;
     public const int UpgradePolicyRefused = 101;
     public const int UpgradeIdleTimeout = 102;
+    public const int UpgradePipelineNotMapped = 103;
 
     public const int UpgradeForwarderForwarding = 115;
     public const int UpgradeForwarderDowngrading = 116;
