@@ -23,6 +23,7 @@ internal sealed partial class UpgradeSession
     private readonly string? _routeId;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly Lock _endLock = new();
     private IdleTimer? _idleTimer;
     private Activity? _activity;
     private int _state;
@@ -67,9 +68,13 @@ internal sealed partial class UpgradeSession
     /// <summary>Ends the session (idempotent): the gauge goes down once, the timer and activity stop.</summary>
     public void End()
     {
-        if (Interlocked.Exchange(ref _state, Ended) != Established)
+        // Under the lock the idle timer cannot abort a context that Kestrel already reuses for another request.
+        lock (_endLock)
         {
-            return;
+            if (Interlocked.Exchange(ref _state, Ended) != Established)
+            {
+                return;
+            }
         }
         _stats[StatNames.DownstreamCxUpgradesActive].Decrement();
         _idleTimer?.Dispose();
@@ -78,15 +83,18 @@ internal sealed partial class UpgradeSession
 
     private void OnIdle()
     {
-        if (Volatile.Read(ref _state) != Established)
+        lock (_endLock)
         {
-            return;
+            if (Volatile.Read(ref _state) != Established)
+            {
+                return;
+            }
+            _stats[StatNames.DownstreamRqIdleTimeout].Increment();
+            _activity?.SetStatus(ActivityStatusCode.Error, "idle timeout");
+            Log.IdleTimeout(_logger, _request.UpgradeType, _routeId, _request.IdleTimeout!.Value);
+            // Aborting resets the HTTP/1.1 connection or the HTTP/2 stream, which ends both copy directions.
+            _context.Abort();
         }
-        _stats[StatNames.DownstreamRqIdleTimeout].Increment();
-        _activity?.SetStatus(ActivityStatusCode.Error, "idle timeout");
-        Log.IdleTimeout(_logger, _request.UpgradeType, _routeId, _request.IdleTimeout!.Value);
-        // Aborting resets the HTTP/1.1 connection or the HTTP/2 stream, which ends both copy directions.
-        _context.Abort();
     }
 
     private static partial class Log
