@@ -207,6 +207,9 @@ internal sealed partial class UpgradeForwarderMiddleware
         context.Response.StatusCode = http1Client ? StatusCodes.Status101SwitchingProtocols : StatusCodes.Status200OK;
         if (!await transformer.TransformResponseAsync(context, response, context.RequestAborted).ConfigureAwait(false))
         {
+            // A response transform discarded the backend's answer: there is no stream to switch to.
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status502BadGateway;
             return;
         }
         if (http1Client)

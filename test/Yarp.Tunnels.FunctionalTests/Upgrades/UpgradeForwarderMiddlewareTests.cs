@@ -135,6 +135,25 @@ public class UpgradeForwarderMiddlewareTests
         await AssertUpgradesEndedAsync(0, front, hop);
     }
 
+    [Theory]
+    [InlineData("refused", 502)]
+    [InlineData("timeout", 504)]
+    public async Task ForwardAsync_BackendUnreachable_ClientGetsErrorAndNothingIsCounted(string failure, int status)
+    {
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        var destination = failure == "refused" ? $"http://127.0.0.1:{FreePort.Get()}" : backend.Address;
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(), destination, "1.1",
+            activityTimeout: failure == "timeout" ? "00:00:01" : null);
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(gateway));
+
+        await client.SendAsync(FooRequest.Replace("/up/x?q=1", "/hang", StringComparison.Ordinal));
+        var response = await client.ReadToEndAsync();
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", response, StringComparison.Ordinal);
+        Assert.Contains("\r\nConnection: close\r\n", response, StringComparison.OrdinalIgnoreCase);
+        await AssertUpgradesEndedAsync(0, gateway);
+    }
+
     [Fact]
     public async Task ForwardAsync_RefusalSeenByCurl_StatusHeadersAndBody()
     {

@@ -32,7 +32,8 @@ internal sealed record ReceivedUpgrade(string Method, string PathAndQuery, strin
 }
 
 /// <summary>
-/// A Kestrel backend for custom upgrade tokens. <c>/refuse/{status}</c> answers that status with a body; anything else
+/// A Kestrel backend for custom upgrade tokens. <c>/refuse/{status}</c> answers that status with a body, <c>/hang</c>
+/// never answers; anything else
 /// accepts the upgrade (101 on HTTP/1.1, 200 to an extended CONNECT), writes one greeting line
 /// (<c>method path protocol token</c>), echoes every byte and, after the client's end of stream or a <c>quit</c>, writes
 /// <c>bye</c> and ends.
@@ -75,6 +76,12 @@ internal sealed class UpgradeForwarderBackend : IAsyncDisposable
             context.Response.StatusCode = int.Parse(rest.Value!.TrimStart('/'), System.Globalization.CultureInfo.InvariantCulture);
             context.Response.Headers["x-refused"] = "yes";
             await context.Response.WriteAsync("refused by backend");
+            return;
+        }
+
+        if (request.Path.StartsWithSegments("/hang"))
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default);
             return;
         }
 
@@ -142,7 +149,7 @@ internal static class UpgradeForwarderGateway
     /// internal listener.
     /// </summary>
     public static Task<WebApplication> StartAsync(InternalListenerRegistry registry, string destination, string version,
-        HttpProtocols protocols = HttpProtocols.Http1, string? internalName = null)
+        HttpProtocols protocols = HttpProtocols.Http1, string? internalName = null, string? activityTimeout = null)
     {
         var section = TunnelsTestHost.Section(new Dictionary<string, string?>
         {
@@ -153,6 +160,7 @@ internal static class UpgradeForwarderGateway
             ["Clusters:backend:Destinations:d1:Address"] = destination,
             ["Clusters:backend:HttpRequest:Version"] = version,
             ["Clusters:backend:HttpRequest:VersionPolicy"] = "RequestVersionExact",
+            ["Clusters:backend:HttpRequest:ActivityTimeout"] = activityTimeout,
         });
         return TestHost.StartAsync(b =>
         {
