@@ -20,7 +20,8 @@ namespace Yarp.Tunnels.Upgrades;
 /// <c>SPDY/*</c>, over HTTP/1.1 Upgrade or HTTP/2 extended CONNECT on either side. WebSockets and plain CONNECT go on
 /// to the next step. It sends the upgrade to the destination load balancing chose, through the cluster's HTTP client
 /// (so envoy-internal destinations work), accepts the client's upgrade only once the backend accepted (101, or 200 to
-/// an extended CONNECT) and relays the bytes both ways; any other answer is relayed as a normal response.
+/// an extended CONNECT) and relays the bytes both ways; any other answer is relayed as a normal response. Malformed
+/// upgrade requests (<see cref="UpgradeForwarderHandshake"/>) are answered with a 4xx before anything is forwarded.
 /// </summary>
 internal sealed partial class UpgradeForwarderMiddleware
 {
