@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Yarp.Tunnels.FunctionalTests.Common;
@@ -129,6 +130,52 @@ public sealed class UpgradePolicyTests : IAsyncLifetime
         {
             Assert.Equal("yarp-tunnels; error=http_request_denied; details=\"CONNECT is not allowed on this route\"",
                 Assert.Single(response.Headers.GetValues("Proxy-Status")));
+        }
+        Assert.Equal(refusedBefore + (allowed ? 0 : 1), _gateway.Stat(Refused));
+    }
+
+    // A classic HTTP/2 CONNECT (no :scheme, :path or :protocol), which HttpClient cannot send: python3-h2 by hand.
+    private const string Http2ConnectClient = """
+        import socket, sys, h2.connection, h2.config, h2.events
+        sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, validate_outbound_headers=False))
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "CONNECT"), (":authority", sys.argv[2])])
+        sock.sendall(conn.data_to_send())
+        while True:
+            data = sock.recv(65535)
+            if not data:
+                sys.exit("connection closed")
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived):
+                    for name, value in event.headers:
+                        print(f"{name.decode()}: {value.decode()}")
+                    sys.exit(0)
+                if isinstance(event, h2.events.StreamReset):
+                    sys.exit(f"stream reset: {event.error_code}")
+            sock.sendall(conn.data_to_send())
+        """;
+
+    [Theory]
+    [InlineData("allowed.example:443", true)]   // route with a Connect block
+    [InlineData("refused.example:443", false)]  // route without one, gateway CONNECT disabled
+    public async Task Http2ClassicConnect_Python_FollowsConnectBlock(string authority, bool allowed)
+    {
+        var refusedBefore = _gateway.Stat(Refused);
+
+        var python = await ToolProcess.RunAsync("/usr/bin/python3", ["-c", Http2ConnectClient, _gateway.Http2Port.ToString(CultureInfo.InvariantCulture), authority]);
+        var headers = System.Text.Encoding.UTF8.GetString(python.Stdout);
+
+        Assert.True(python.ExitCode == 0, $"python3-h2 client failed: {python.Stderr}");
+        if (allowed)
+        {
+            Assert.Contains(":status: 200", headers, StringComparison.Ordinal);
+            Assert.Contains($"{UpgradeGateway.AllowedHeader}: CONNECT|Connect", headers, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains(":status: 403", headers, StringComparison.Ordinal);
+            Assert.Contains("proxy-status: yarp-tunnels; error=http_request_denied", headers, StringComparison.Ordinal);
         }
         Assert.Equal(refusedBefore + (allowed ? 0 : 1), _gateway.Stat(Refused));
     }
