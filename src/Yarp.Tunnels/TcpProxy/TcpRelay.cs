@@ -25,8 +25,7 @@ internal sealed class TcpRelay
     private readonly RelayCounters _counters;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _aborted = new();
-    private long _lastActivity;
-    private ITimer? _idleTimer;
+    private IdleTimer? _idleTimer;
     private int _timedOut;
     private int _abortRequested;
 
@@ -42,7 +41,6 @@ internal sealed class TcpRelay
         _counters = counters;
         _idleTimeout = idleTimeout;
         _time = timeProvider;
-        _lastActivity = timeProvider.GetTimestamp();
     }
 
     /// <summary>Whether the relay ended because no byte moved for the idle timeout.</summary>
@@ -53,7 +51,7 @@ internal sealed class TcpRelay
     {
         if (_idleTimeout > TimeSpan.Zero && _idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            _idleTimer = _time.CreateTimer(static s => ((TcpRelay)s!).OnIdleTimer(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
+            _idleTimer = new IdleTimer(_idleTimeout, _time, OnIdle);
         }
         try
         {
@@ -63,10 +61,7 @@ internal sealed class TcpRelay
         }
         finally
         {
-            if (_idleTimer is not null)
-            {
-                await _idleTimer.DisposeAsync().ConfigureAwait(false);
-            }
+            _idleTimer?.Dispose();
             _aborted.Dispose();
         }
     }
@@ -236,22 +231,10 @@ internal sealed class TcpRelay
         }
     }
 
-    private void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+    private void Touch() => _idleTimer?.Touch();
 
-    private void OnIdleTimer()
+    private void OnIdle()
     {
-        var idleFor = _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
-        if (idleFor < _idleTimeout)
-        {
-            try
-            {
-                _idleTimer?.Change(_idleTimeout - idleFor, Timeout.InfiniteTimeSpan);
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-            return;
-        }
         Volatile.Write(ref _timedOut, 1);
         Abort();
     }

@@ -17,9 +17,15 @@ internal static class TunnelsTestHost
             .Build()
             .GetSection("ReverseProxy");
 
-    public static Task<WebApplication> StartAsync(IConfigurationSection section, InternalListenerRegistry registry, Action<WebApplication>? map = null) =>
+    /// <param name="section">The <c>ReverseProxy</c> section.</param>
+    /// <param name="registry">The internal listener registry the host binds into.</param>
+    /// <param name="map">Endpoints mapped before the proxy.</param>
+    /// <param name="services">Registrations made before the tunnels' own (e.g. a fake <see cref="TimeProvider"/>).</param>
+    public static Task<WebApplication> StartAsync(IConfigurationSection section, InternalListenerRegistry registry, Action<WebApplication>? map = null,
+        Action<IServiceCollection>? services = null) =>
         TestHost.StartAsync(b =>
         {
+            services?.Invoke(b.Services);
             b.Services.AddReverseProxy()
                 .LoadFromConfig(section)
                 .AddTunnels(section, registry);

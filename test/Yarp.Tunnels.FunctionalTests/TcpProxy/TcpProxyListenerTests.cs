@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.InternalListeners;
 
@@ -172,31 +174,191 @@ public class TcpProxyListenerTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Connect_UpstreamRefuses_DownstreamClosedPromptlyAndConnectFailCounted(bool throughInternalListener)
+    public async Task Connect_UpstreamRefuses_DownstreamClosedAndConnectFailCounted(bool throughInternalListener)
     {
         var registry = new InternalListenerRegistry();
-        var deadPort = FreePort.Get();
-        await using var host = await TunnelsTestHost.StartAsync(Config($"tcp://127.0.0.1:{deadPort}", throughInternalListener), registry);
-        var port = host.TcpProxyPort("front");
+        // Bound and kept but not listening: connects are refused, and no parallel test can take the port.
+        using var dead = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        dead.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var host = await TunnelsTestHost.StartAsync(Config($"tcp://127.0.0.1:{((IPEndPoint)dead.LocalEndPoint!).Port}", throughInternalListener), registry);
 
-        var started = Stopwatch.StartNew();
-        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            // On loopback the proxy's reset can even beat the completion of the client's own connect.
-            using var client = await SocketIo.ConnectAsync(port, bounded.Token);
-            var read = await client.ReceiveAsync(new byte[16], SocketFlags.None, bounded.Token);
-            Assert.Equal(0, read);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
-        {
-        }
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"closed after {started.Elapsed}");
+        await AssertEndedAsync(host.TcpProxyPort("front"));
 
         await host.WaitForStatAsync("cluster.backend.upstream_cx_connect_fail", 1);
         await host.WaitForStatAsync("tcp.front_stats.downstream_cx_active", 0);
         await host.WaitForStatAsync($"tcp.{BackendFacingPrefix(throughInternalListener)}.downstream_cx_active", 0);
         Assert.Equal(1, host.Stats()["tcp.front_stats.downstream_cx_total"]);
+    }
+
+    /// <summary>Connects (the proxy may reset before the connect completes) and waits until the proxy ends the connection.</summary>
+    private static async Task AssertEndedAsync(int port, Socket? client = null)
+    {
+        var token = TestHost.TimeoutToken();
+        try
+        {
+            using var owned = client is null ? await SocketIo.ConnectAsync(port, token) : null;
+            var read = await (client ?? owned!).ReceiveAsync(new byte[16], SocketFlags.None, token);
+            Assert.Equal(0, read);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+    }
+
+    /// <summary>Waits for the next receive on <paramref name="socket"/> and returns how it ended: "eof", "data" or the socket error.</summary>
+    private static async Task<string> NextReceiveAsync(Socket socket)
+    {
+        try
+        {
+            return await socket.ReceiveAsync(new byte[16], SocketFlags.None, TestHost.TimeoutToken()) == 0 ? "eof" : "data";
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode.ToString();
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Relay_UpstreamResets_ClientSeesReset(bool throughInternalListener)
+    {
+        var registry = new InternalListenerRegistry();
+        await using var upstream = TcpEchoServer.Start(static async (socket, ct) =>
+        {
+            await SocketIo.ReadExactlyAsync(socket, 1, ct);
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        });
+        await using var host = await TunnelsTestHost.StartAsync(Config(upstream.Address, throughInternalListener), registry);
+        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("front"), TestHost.TimeoutToken());
+        var ended = NextReceiveAsync(client);
+
+        await SocketIo.SendAllAsync(client, "x"u8.ToArray(), TestHost.TimeoutToken());
+
+        // A reset is passed on as a reset, not as a clean end of stream, through every hop.
+        Assert.Equal(nameof(SocketError.ConnectionReset), await ended);
+        await host.WaitForStatAsync("tcp.front_stats.downstream_cx_active", 0);
+    }
+
+    [Fact]
+    public async Task Connect_UpstreamNeverAnswers_ConnectTimeoutOnTheClockResetsClientAndCounts()
+    {
+        var time = new FakeTimeProvider();
+        var registry = new InternalListenerRegistry();
+        // A listener whose accept queue (backlog 0: one connection) is full: the kernel drops further SYNs, so a
+        // connect to it neither completes nor fails until the proxy's connect timeout.
+        using var full = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        full.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        full.Listen(0);
+        using var queued = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await queued.ConnectAsync(full.LocalEndPoint!, TestHost.TimeoutToken());
+        await using var host = await TunnelsTestHost.StartAsync(
+            TunnelsTestHost.Section(SocketProxy($"tcp://127.0.0.1:{((IPEndPoint)full.LocalEndPoint!).Port}")), registry,
+            services: s => s.AddSingleton<TimeProvider>(time));
+        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("front"), TestHost.TimeoutToken());
+        await host.WaitForStatAsync("cluster.backend.upstream_cx_total", 1);
+        var ended = NextReceiveAsync(client);
+
+        // The 5 s timeout runs on the fake clock; advance it until the proxy gave up (it arms the timeout as it starts).
+        for (var i = 0; i < 500 && host.Stats().GetValueOrDefault("cluster.backend.upstream_cx_connect_timeout") == 0; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(10);
+        }
+
+        Assert.Contains(await ended, new[] { "eof", nameof(SocketError.ConnectionReset) });
+        var stats = host.Stats();
+        Assert.Equal(1, stats["cluster.backend.upstream_cx_connect_timeout"]);
+        Assert.Equal(1, stats["cluster.backend.upstream_cx_connect_fail"]);
+        await host.WaitForStatAsync("tcp.front_stats.downstream_cx_active", 0);
+    }
+
+    [Fact]
+    public async Task Pick_RoundRobinClusterOfThree_EachDestinationGetsItsShare()
+    {
+        var registry = new InternalListenerRegistry();
+        await using var b1 = TcpEchoServer.Start();
+        await using var b2 = TcpEchoServer.Start();
+        await using var b3 = TcpEchoServer.Start();
+        var config = SocketProxy(b1.Address);
+        config["Clusters:backend:LoadBalancingPolicy"] = "RoundRobin";
+        config["Clusters:backend:Destinations:d2:Address"] = b2.Address;
+        config["Clusters:backend:Destinations:d3:Address"] = b3.Address;
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(config), registry);
+
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("ping"u8.ToArray(), await EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken()));
+        }
+
+        Assert.Equal([2, 2, 2], new[] { b1.Accepted, b2.Accepted, b3.Accepted });
+        Assert.Equal(6, host.Stats()["cluster.backend.upstream_cx_total"]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StopAsync_LiveTcpConnections_HostStopsAndBothEndsEnd(bool throughInternalListener)
+    {
+        var registry = new InternalListenerRegistry();
+        var backendEnded = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = TcpEchoServer.Start(async (socket, ct) =>
+        {
+            await SocketIo.SendAllAsync(socket, await SocketIo.ReadExactlyAsync(socket, 1, ct), ct);
+            backendEnded.TrySetResult(await NextReceiveAsync(socket));
+        });
+        var host = await TunnelsTestHost.StartAsync(Config(upstream.Address, throughInternalListener), registry);
+        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("front"), TestHost.TimeoutToken());
+        await SocketIo.SendAllAsync(client, "x"u8.ToArray(), TestHost.TimeoutToken());
+        Assert.Equal("x"u8.ToArray(), await SocketIo.ReadExactlyAsync(client, 1, TestHost.TimeoutToken()));
+
+        await host.StopAsync(TestHost.TimeoutToken()).WaitAsync(TestHost.Timeout);
+        await host.DisposeAsync();
+
+        Assert.Equal(nameof(SocketError.ConnectionReset), await NextReceiveAsync(client));
+        Assert.Equal(nameof(SocketError.ConnectionReset), await backendEnded.Task.WaitAsync(TestHost.Timeout));
+    }
+
+    [Fact]
+    public async Task Reload_InternalTcpProxyListenerReplacedWithLiveConnection_DrainTimeoutResetsBothEndsOfTwoHops()
+    {
+        var registry = new InternalListenerRegistry();
+        var backendEnded = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connections = 0;
+        await using var upstream = TcpEchoServer.Start(async (socket, ct) =>
+        {
+            if (Interlocked.Increment(ref connections) > 1)
+            {
+                await TcpEchoServer.EchoAsync(socket, ct);
+                return;
+            }
+            await SocketIo.SendAllAsync(socket, await SocketIo.ReadExactlyAsync(socket, 1, ct), ct);
+            backendEnded.TrySetResult(await NextReceiveAsync(socket));
+        });
+        var values = ChainThroughInternalListener(upstream.Address);
+        values["Listeners:encap:DrainTimeout"] = "00:00:01";
+        var root = new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(kv => KeyValuePair.Create("ReverseProxy:" + kv.Key, kv.Value)))
+            .Build();
+        await using var host = await TunnelsTestHost.StartAsync(root.GetSection("ReverseProxy"), registry);
+        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("front"), TestHost.TimeoutToken());
+        await SocketIo.SendAllAsync(client, "x"u8.ToArray(), TestHost.TimeoutToken());
+        Assert.Equal("x"u8.ToArray(), await SocketIo.ReadExactlyAsync(client, 1, TestHost.TimeoutToken()));
+        var clientEnded = NextReceiveAsync(client);
+
+        // Changing the internal listener replaces it: the old one drains its live connection for DrainTimeout, then resets it.
+        root["ReverseProxy:Listeners:encap:TcpProxy:IdleTimeout"] = "00:30:00";
+        root.Reload();
+
+        // The reset reaches the client (through the socket hop) and the backend (through the internal hop) as a reset,
+        // not as an end of stream that would leave either waiting for its idle timeout.
+        Assert.Equal(nameof(SocketError.ConnectionReset), await clientEnded.WaitAsync(TestHost.Timeout));
+        Assert.Equal(nameof(SocketError.ConnectionReset), await backendEnded.Task.WaitAsync(TestHost.Timeout));
+        await host.WaitForStatAsync("tcp.encap_stats.downstream_cx_active", 0);
+        await host.WaitForStatAsync("tcp.front_stats.downstream_cx_active", 0);
+        // The replacement serves new connections.
+        Assert.Equal("ping"u8.ToArray(), await EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken()));
     }
 
     [Theory]
@@ -238,52 +400,36 @@ public class TcpProxyListenerTests
     }
 
     [Fact]
-    public async Task IdleTimeout_OneSecond_ClosesIdleConnectionButNotBusyOne()
+    public async Task IdleTimeout_FakeClockPastTimeout_ClosesIdleConnectionButNotBusyOne()
     {
+        var time = new FakeTimeProvider();
         var registry = new InternalListenerRegistry();
         await using var echo = TcpEchoServer.Start();
-        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(SocketProxy(echo.Address, idleTimeout: "00:00:01")), registry);
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(SocketProxy(echo.Address, idleTimeout: "01:00:00")), registry,
+            services: s => s.AddSingleton<TimeProvider>(time));
         var port = host.TcpProxyPort("front");
         var token = TestHost.TimeoutToken();
-
-        var idle = Task.Run(async () =>
+        using var idle = await SocketIo.ConnectAsync(port, token);
+        using var busy = await SocketIo.ConnectAsync(port, token);
+        async Task PingAsync(Socket client)
         {
-            using var client = await SocketIo.ConnectAsync(port, token);
             await SocketIo.SendAllAsync(client, "x"u8.ToArray(), token);
             Assert.Equal("x"u8.ToArray(), await SocketIo.ReadExactlyAsync(client, 1, token));
-            var quiet = Stopwatch.StartNew();
-            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                Assert.Equal(0, await client.ReceiveAsync(new byte[16], SocketFlags.None, bounded.Token));
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
-            {
-            }
-            return quiet.Elapsed;
-        });
+        }
+        // Both relays run (and armed their idle timers) once a byte went through each.
+        await PingAsync(idle);
+        await PingAsync(busy);
+        var idleEnded = NextReceiveAsync(idle);
 
-        var busy = Task.Run(async () =>
-        {
-            using var client = await SocketIo.ConnectAsync(port, token);
-            var running = Stopwatch.StartNew();
-            var round = 0;
-            while (running.Elapsed < TimeSpan.FromSeconds(2.5))
-            {
-                var ping = new[] { (byte)round++ };
-                await SocketIo.SendAllAsync(client, ping, token);
-                Assert.Equal(ping, await SocketIo.ReadExactlyAsync(client, 1, token));
-                await Task.Delay(200, token);
-            }
-            // Still open: a clean half-close round trip, not a reset.
-            client.Shutdown(SocketShutdown.Send);
-            Assert.Empty(await SocketIo.ReadToEndAsync(client, token));
-            return round;
-        });
+        time.Advance(TimeSpan.FromMinutes(40));
+        await PingAsync(busy);
+        time.Advance(TimeSpan.FromMinutes(30));
 
-        var idleFor = await idle.WaitAsync(TestHost.Timeout);
-        Assert.InRange(idleFor, TimeSpan.FromSeconds(0.8), TimeSpan.FromSeconds(3));
-        Assert.True(await busy.WaitAsync(TestHost.Timeout) >= 10);
+        // 70 minutes without a byte: reset. 30 minutes: still open, and a clean half-close round trip shows it.
+        Assert.Equal(nameof(SocketError.ConnectionReset), await idleEnded.WaitAsync(TestHost.Timeout));
+        await PingAsync(busy);
+        busy.Shutdown(SocketShutdown.Send);
+        Assert.Empty(await SocketIo.ReadToEndAsync(busy, token));
         await host.WaitForStatAsync("tcp.front_stats.downstream_cx_active", 0);
         var stats = host.Stats();
         Assert.Equal(1, stats["tcp.front_stats.idle_timeout"]);
