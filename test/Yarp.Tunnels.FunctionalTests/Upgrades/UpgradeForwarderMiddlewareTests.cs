@@ -96,6 +96,24 @@ public class UpgradeForwarderMiddlewareTests
         await AssertUpgradesEndedAsync(1, front);
     }
 
+    [Fact]
+    public async Task ForwardAsync_DefaultVersionToHttpsBackendWithoutHttp2_ExtendedConnectRetriedAsHttp11Upgrade()
+    {
+        using var certificate = TestCertificates.CreateSelfSigned();
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1, certificate);
+        // YARP's default (2.0, or lower) to an https destination: extended CONNECT first, as YARP does for WebSockets.
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(), backend.Address, version: null);
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(gateway));
+
+        await client.SendAsync(FooRequest + "tls");
+        Assert.StartsWith("HTTP/1.1 101 ", await client.ReadHeadAsync(), StringComparison.Ordinal);
+        var greeting = "POST /up/x?q=1 HTTP/1.1 foo\n";
+        Assert.Equal(greeting + "tls", await client.ReadAsync(greeting.Length + 3));
+        Assert.Equal("POST", Assert.Single(backend.Received).Method);
+        await client.DisposeAsync();
+        await AssertUpgradesEndedAsync(1, gateway);
+    }
+
     [Theory]
     [InlineData(426, false)]
     [InlineData(401, false)]

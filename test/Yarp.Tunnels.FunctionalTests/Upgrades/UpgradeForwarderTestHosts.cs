@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -52,11 +53,19 @@ internal sealed class UpgradeForwarderBackend : IAsyncDisposable
 
     public string Address => TestHost.Address(App).ToString().TrimEnd('/');
 
-    public static async Task<UpgradeForwarderBackend> StartAsync(HttpProtocols protocols)
+    /// <summary>Starts the backend on a loopback port, over TLS (ALPN from <paramref name="protocols"/>) with a <paramref name="certificate"/>.</summary>
+    public static async Task<UpgradeForwarderBackend> StartAsync(HttpProtocols protocols, X509Certificate2? certificate = null)
     {
         var received = new ConcurrentQueue<ReceivedUpgrade>();
         var app = await TestHost.StartAsync(
-            b => b.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = protocols)),
+            b => b.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o =>
+            {
+                o.Protocols = protocols;
+                if (certificate is not null)
+                {
+                    o.UseHttps(certificate);
+                }
+            })),
             app => app.Run(c => ServeAsync(c, received)));
         return new UpgradeForwarderBackend(app, received);
     }
@@ -144,11 +153,11 @@ internal static class UpgradeForwarderGateway
     public const string UpgradesTotal = "http.default.downstream_cx_upgrades_total";
 
     /// <summary>
-    /// A gateway forwarding to <paramref name="destination"/> with the cluster's HTTP <paramref name="version"/> (exact),
-    /// listening on a loopback port (<paramref name="protocols"/>) or, with <paramref name="internalName"/>, on that
-    /// internal listener.
+    /// A gateway forwarding to <paramref name="destination"/> with the cluster's HTTP <paramref name="version"/> (exact;
+    /// null: YARP's default, 2.0 or lower), listening on a loopback port (<paramref name="protocols"/>) or, with
+    /// <paramref name="internalName"/>, on that internal listener. Backends' certificates are not validated.
     /// </summary>
-    public static Task<WebApplication> StartAsync(InternalListenerRegistry registry, string destination, string version,
+    public static Task<WebApplication> StartAsync(InternalListenerRegistry registry, string destination, string? version,
         HttpProtocols protocols = HttpProtocols.Http1, string? internalName = null, string? activityTimeout = null)
     {
         var section = TunnelsTestHost.Section(new Dictionary<string, string?>
@@ -159,7 +168,8 @@ internal static class UpgradeForwarderGateway
             ["Routes:all:Match:Path"] = "/{**catch-all}",
             ["Clusters:backend:Destinations:d1:Address"] = destination,
             ["Clusters:backend:HttpRequest:Version"] = version,
-            ["Clusters:backend:HttpRequest:VersionPolicy"] = "RequestVersionExact",
+            ["Clusters:backend:HttpRequest:VersionPolicy"] = version is null ? null : "RequestVersionExact",
+            ["Clusters:backend:HttpClient:DangerousAcceptAnyServerCertificate"] = "true",
             ["Clusters:backend:HttpRequest:ActivityTimeout"] = activityTimeout,
         });
         return TestHost.StartAsync(b =>
