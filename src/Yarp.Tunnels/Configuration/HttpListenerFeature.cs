@@ -1,18 +1,14 @@
-using Microsoft.AspNetCore.Connections;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Yarp.Tunnels.Configuration;
 
 /// <summary>The identity of one HTTP listener, set on each connection it accepts.</summary>
-internal sealed class HttpListenerFeature(string listenerName, string statPrefix) : IHttpListenerFeature
+internal sealed class HttpListenerFeature(string listenerName, string statPrefix, X509Certificate2? certificate = null) : IHttpListenerFeature
 {
     public string ListenerName { get; } = listenerName;
 
     public string StatPrefix { get; } = statPrefix;
 
-    /// <summary>Connection middleware that sets this feature on every connection, before anything else reads it.</summary>
-    public ConnectionDelegate Apply(ConnectionDelegate next) => connection =>
-    {
-        connection.Features.Set<IHttpListenerFeature>(this);
-        return next(connection);
-    };
+    /// <summary>The certificate the hidden TLS endpoints present for this listener.</summary>
+    public X509Certificate2? Certificate { get; } = certificate;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,8 +8,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.Tunnels.InternalListeners;
-using Yarp.Tunnels.TcpProxy;
-using Yarp.Tunnels.Telemetry;
 using Yarp.Tunnels.Upgrades;
 using Yarp.Tunnels.Utilities;
 
@@ -16,46 +15,43 @@ namespace Yarp.Tunnels.Configuration;
 
 /// <summary>
 /// Runs the listeners of <c>ReverseProxy:Listeners</c> (and of <see cref="TunnelListenerOptions"/>): validates them,
-/// binds TCP proxy sockets, registers internal listener names, projects HTTP sockets into Kestrel, and applies
-/// reloads live. A removed listener stops accepting at once and drains its open connections.
+/// diffs each reload against what runs, and orders the changes: removed and changed listeners stop accepting (and
+/// drain in the background) before added ones bind, so a port can change kind in one reload. Each kind is started by
+/// its own <see cref="IListenerHandler"/>.
 /// </summary>
-internal sealed partial class ListenerManager : IHostedLifecycleService, IDisposable
+internal sealed partial class ListenerManager : IHostedLifecycleService, IListenerStateProvider, IDisposable
 {
     private readonly IServiceProvider _services;
-    private readonly IConfiguration? _section;
+    private readonly TunnelsConfigurationSource _source;
     private readonly TunnelListenerOptions _codeListeners;
     private readonly InternalListenerRegistry _registry;
-    private readonly TunnelMetrics _metrics;
     private readonly CodeBoundInternalListeners _codeBound;
+    private readonly Dictionary<ListenerKind, IListenerHandler> _handlers;
     private readonly ILogger<ListenerManager> _logger;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, RunningListener> _running = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, Entry> _running = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<Entry> _draining = [];
+    private readonly ConcurrentDictionary<Task, byte> _background = new();
     private IReadOnlyList<ListenerSpec>? _current;
     private IDisposable? _reloadSubscription;
 
     public ListenerManager(IServiceProvider services, TunnelsConfigurationSource source, IOptions<TunnelListenerOptions> codeListeners,
-        InternalListenerRegistry registry, TunnelMetrics metrics, CodeBoundInternalListeners codeBound, ILogger<ListenerManager> logger)
+        InternalListenerRegistry registry, CodeBoundInternalListeners codeBound, HiddenHttpEndpoints endpoints,
+        IEnumerable<IListenerHandler> handlers, ILogger<ListenerManager> logger)
     {
         _services = services;
-        _section = source.Listeners;
+        _source = source;
         _codeListeners = codeListeners.Value;
         _registry = registry;
-        _metrics = metrics;
         _codeBound = codeBound;
+        _handlers = handlers.ToDictionary(h => h.Kind);
         _logger = logger;
-        HostId = Guid.NewGuid().ToString("N")[..12];
-        Projection = new KestrelEndpointProjection(services.GetRequiredService<IConfiguration>().GetSection("Kestrel"));
+        Projection = new KestrelEndpointProjection(services.GetRequiredService<IConfiguration>().GetSection("Kestrel"), endpoints);
     }
 
-    /// <summary>Distinguishes this host's hidden internal endpoints in a shared registry.</summary>
-    public string HostId { get; }
-
     public KestrelEndpointProjection Projection { get; }
-
-    /// <summary>Whether this host has any listener configuration at all (then Kestrel's endpoints come from it).</summary>
-    public bool HasListeners => _codeListeners.Listeners.Count > 0 || (_section?.GetChildren().Any() ?? false);
-
-    public string ProfileName(string profile) => $"yarp-tunnels.{HostId}.{profile}";
 
     /// <summary>The validated listeners; validates on first use and throws one exception listing every error.</summary>
     public IReadOnlyList<ListenerSpec> EnsureValidated()
@@ -79,29 +75,50 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
                         + string.Join(Environment.NewLine, errors.Select(e => " - " + e)));
                 }
                 _current = specs;
-                Projection.Publish(specs);
+                if (specs.Count > 0)
+                {
+                    // With listeners, Kestrel's endpoints come from them (it ignores --urls); without, Kestrel's own apply.
+                    Projection.IncludeHiddenEndpoints();
+                }
             }
             return _current;
         }
     }
 
-    /// <summary>Whether <paramref name="name"/> is an internal listener this host declares or any host has bound.</summary>
+    /// <summary>
+    /// Whether <paramref name="name"/> is an internal listener this host declares (now, or in the configuration being
+    /// reloaded) or any host has bound.
+    /// </summary>
     public bool IsKnownInternalListener(string name) =>
-        _codeBound.Contains(name) || _registry.Contains(name) || (_current ?? []).Any(l => l.InternalName == name);
+        _codeBound.Contains(name) || _registry.Contains(name) || (_current ?? []).Any(l => l.InternalName == name)
+        || _source.DeclaresInternalListener(name);
 
-    /// <summary>Runs before any hosted service starts, so Kestrel sees the projected endpoints when it binds.</summary>
-    public Task StartingAsync(CancellationToken cancellationToken)
+    public IReadOnlyList<ListenerStatus> GetListeners()
     {
-        var specs = EnsureValidated();
         lock (_lock)
         {
-            Apply(specs, throwOnBindFailure: true);
+            return [.. _running.Values.Concat(_draining).Select(e => e.Status()).OrderBy(s => s.Name, StringComparer.OrdinalIgnoreCase)];
         }
-        if (_section is not null)
+    }
+
+    /// <summary>Runs before any hosted service starts, so listeners are bound (or startup fails) before Kestrel starts.</summary>
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var specs = EnsureValidated();
+        try
         {
-            _reloadSubscription = ChangeToken.OnChange(_section.GetReloadToken, Reload);
+            await ApplyAsync(specs, throwOnBindFailure: true, cancellationToken).ConfigureAwait(false);
         }
-        return Task.CompletedTask;
+        catch
+        {
+            // The host will not stop what failed to start: release what was bound.
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        if (_source.Listeners is { } section)
+        {
+            _reloadSubscription = ChangeToken.OnChange(section.GetReloadToken, () => Track(ReloadAsync()));
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -112,152 +129,172 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IDispos
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The endpoint a running socket TCP proxy listener is bound to (port 0 resolved), or null.</summary>
-    internal System.Net.IPEndPoint? BoundTcpProxyEndPoint(string listenerName)
-    {
-        lock (_lock)
-        {
-            return _running.TryGetValue(listenerName, out var running) ? running.BoundEndPoint : null;
-        }
-    }
-
+    /// <summary>Stops every listener, ends drains still running and waits for the reloads and drains in flight.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _reloadSubscription?.Dispose();
-        List<RunningListener> running;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        List<Entry> running;
         lock (_lock)
         {
             running = [.. _running.Values];
             _running.Clear();
         }
-        await Task.WhenAll(running.Select(r => r.StopAsync(TimeSpan.Zero))).ConfigureAwait(false);
+        await Task.WhenAll(running.Where(r => r.Active is not null).Select(r => r.Active!.StopAsync(cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(_background.Keys).ConfigureAwait(false);
     }
 
-    public void Dispose() => _reloadSubscription?.Dispose();
+    public void Dispose()
+    {
+        _reloadSubscription?.Dispose();
+        _stopping.Dispose();
+    }
 
     private List<ListenerSpec> Load(List<string> errors)
     {
-        var listeners = ListenerConfigReader.Read(_section, errors);
+        var listeners = ListenerConfigReader.Read(_source.Listeners, errors);
         listeners.AddRange(_codeListeners.Listeners);
-        var clusters = _services.GetServices<IProxyConfigProvider>().SelectMany(p => p.GetConfig().Clusters ?? []).ToList();
+        // The section's own clusters first: YARP's snapshot may not have seen the edit that is being applied yet.
+        var clusters = _source.ReadClusters().ToList();
+        var known = clusters.Select(c => c.ClusterId).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        clusters.AddRange(_services.GetServices<IProxyConfigProvider>().SelectMany(p => p.GetConfig().Clusters ?? []).Where(c => known.Add(c.ClusterId)));
         return ListenerConfigValidator.Validate(listeners, clusters, name => _codeBound.Contains(name) || _registry.Contains(name), errors);
     }
 
-    private void Reload()
+    private async Task ReloadAsync()
     {
         try
         {
-            var errors = new List<string>();
-            List<ListenerSpec> specs;
-            lock (_lock)
-            {
-                specs = Load(errors);
-                if (errors.Count > 0)
-                {
-                    // Like YARP: an invalid reload is logged and the running configuration stays.
-                    Log.ConfigInvalid(_logger, string.Join(Environment.NewLine, errors));
-                    return;
-                }
-                _current = specs;
-                Apply(specs, throwOnBindFailure: false);
-            }
-            Projection.Publish(specs);
+            await _applyLock.WaitAsync(_stopping.Token).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            var errors = new List<string>();
+            var specs = Load(errors);
+            if (errors.Count > 0)
+            {
+                // Like YARP: an invalid reload is logged (every error at once) and the running configuration stays.
+                Log.ConfigInvalid(_logger, string.Join(Environment.NewLine, errors));
+                return;
+            }
+            _current = specs;
+            if (specs.Count > 0)
+            {
+                Projection.IncludeHiddenEndpoints();
+            }
+            await ApplyAsync(specs, throwOnBindFailure: false, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
             Log.ConfigInvalid(_logger, ex.ToString());
         }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
     }
 
-    /// <summary>Starts added listeners and stops removed or changed ones (they drain in the background).</summary>
-    private void Apply(IReadOnlyList<ListenerSpec> specs, bool throwOnBindFailure)
+    /// <summary>Stops removed, changed and failed listeners (they drain in the background), then starts what is missing.</summary>
+    private async Task ApplyAsync(IReadOnlyList<ListenerSpec> specs, bool throwOnBindFailure, CancellationToken cancellationToken)
     {
         var wanted = specs.ToDictionary(s => s.Name, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, running) in _running.ToList())
+        lock (_lock)
         {
-            if (!wanted.TryGetValue(name, out var spec) || spec != running.Spec)
+            foreach (var (name, entry) in _running.ToList())
             {
-                _running.Remove(name);
-                Log.ListenerRemoved(_logger, name, running.Spec.DrainTimeout);
-                _ = DrainAsync(running);
+                if (!wanted.TryGetValue(name, out var spec) || spec != entry.Spec || entry.Active is null)
+                {
+                    _running.Remove(name);
+                    if (entry.Active is { } active)
+                    {
+                        Log.ListenerRemoved(_logger, name, entry.Spec.DrainTimeout);
+                        entry.Draining = true;
+                        _draining.Add(entry);
+                        // Stops accepting before it returns: an added listener may bind the same port below.
+                        Track(DrainAsync(entry, active.DrainAsync(entry.Spec.DrainTimeout, _stopping.Token)));
+                    }
+                }
             }
         }
+
         foreach (var spec in specs)
         {
-            if (_running.ContainsKey(spec.Name))
+            Entry entry;
+            lock (_lock)
             {
-                continue;
+                if (_running.ContainsKey(spec.Name))
+                {
+                    continue;
+                }
+                entry = new Entry(spec);
+                _running[spec.Name] = entry;
             }
             try
             {
-                _running[spec.Name] = Start(spec);
+                entry.Active = await _handlers[spec.Kind].StartAsync(spec, cancellationToken).ConfigureAwait(false);
                 Log.ListenerAdded(_logger, spec.Name, spec.Config.Address ?? "");
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                entry.Error = ex;
                 Log.BindFailed(_logger, spec.Name, spec.Config.Address ?? "", ex);
                 if (throwOnBindFailure)
                 {
-                    throw;
+                    throw new InvalidOperationException($"Listener '{spec.Name}' could not bind {spec.Config.Address}: {ex.Message}", ex);
                 }
             }
         }
     }
 
-    private async Task DrainAsync(RunningListener running)
+    private async Task DrainAsync(Entry entry, Task drain)
     {
-        await running.StopAsync(running.Spec.DrainTimeout).ConfigureAwait(false);
-        Log.ListenerDrained(_logger, running.Spec.Name);
-    }
-
-    private RunningListener Start(ListenerSpec spec)
-    {
-        switch (spec.Kind)
+        try
         {
-            case ListenerKind.SocketTcpProxy:
+            await drain.ConfigureAwait(false);
+            Log.ListenerDrained(_logger, entry.Spec.Name);
+        }
+        finally
+        {
+            lock (_lock)
             {
-                var tcpProxy = _services.GetRequiredService<TcpProxyServices>();
-                var handler = new TcpProxyHandler(spec.Name, spec.Config.TcpProxy!, tcpProxy);
-                var listener = new SocketTcpListener(spec.SocketEndPoint!, handler, _metrics.Listener(spec.Name), tcpProxy.TimeProvider, _logger);
-                return new RunningListener(spec, listener.StopAsync, listener.EndPoint);
+                _draining.Remove(entry);
             }
-            case ListenerKind.InternalTcpProxy:
-            case ListenerKind.InternalHttp:
-            {
-                IInternalConnectionAcceptor acceptor = spec.Kind == ListenerKind.InternalTcpProxy
-                    ? new TcpProxyAcceptor(new TcpProxyHandler(spec.Name, spec.Config.TcpProxy!, _services.GetRequiredService<TcpProxyServices>()))
-                    : new ProfileAcceptor(_registry, ProfileName(ProfileFor(spec.Protocols)), new HttpListenerFeature(spec.Name, spec.StatPrefix));
-                var registration = new InternalListenerRegistration(spec.InternalName!, spec.Config.BufferSizeKb ?? InternalEndPoint.DefaultBufferSizeKb,
-                    acceptor, _metrics.Listener(StatNames.InternalListener(spec.InternalName!)));
-                _registry.Add(registration);
-                return new RunningListener(spec, drain =>
-                {
-                    _registry.Remove(registration);
-                    return registration.DrainAsync(drain);
-                });
-            }
-            default:
-                // Kestrel binds and unbinds HTTP socket listeners through the projection.
-                return new RunningListener(spec, _ => Task.CompletedTask);
         }
     }
 
-    internal static string ProfileFor(ListenerProtocols protocols) => protocols switch
+    private void Track(Task task)
     {
-        ListenerProtocols.Http2 => "h2",
-        ListenerProtocols.Auto => "auto",
-        _ => "h1",
-    };
+        _background.TryAdd(task, 0);
+        task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _), _background,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
 
-    private sealed record RunningListener(ListenerSpec Spec, Func<TimeSpan, Task> StopAsync, System.Net.IPEndPoint? BoundEndPoint = null);
-
-    /// <summary>Routes a config-declared internal HTTP listener's connections to this host's Kestrel endpoint for its protocols.</summary>
-    private sealed class ProfileAcceptor(InternalListenerRegistry registry, string profileName, HttpListenerFeature listener) : IInternalConnectionAcceptor
+    /// <summary>One listener the manager runs (or failed to bind, or is draining).</summary>
+    private sealed class Entry(ListenerSpec spec)
     {
-        public bool TryAccept(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+        public ListenerSpec Spec { get; } = spec;
+
+        public IActiveListener? Active { get; set; }
+
+        public Exception? Error { get; set; }
+
+        public bool Draining { get; set; }
+
+        public ListenerStatus Status()
         {
-            connection.Features.Set<IHttpListenerFeature>(listener);
-            return registry.TryGet(profileName, out var profile) && profile.Acceptor.TryAccept(connection);
+            var active = Active;
+            var state = Draining ? ListenerState.Draining
+                : Error is not null ? ListenerState.Failed
+                : active is { IsReady: true } ? ListenerState.Bound
+                : ListenerState.Starting;
+            return new ListenerStatus(Spec.Name, Spec.Config.Address ?? "", state, active?.EndPoints ?? [], Error);
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -47,26 +48,50 @@ public static class TunnelsReverseProxyBuilderExtensions
     /// <summary>
     /// Adds every Yarp.Tunnels feature to the proxy: envoy-internal destinations and the listeners of
     /// <c>Listeners</c> under <paramref name="reverseProxySection"/> (the section passed to <c>LoadFromConfig</c>),
-    /// plus any declared in <see cref="TunnelListenerOptions"/>. Listener changes in the configuration apply live.
+    /// plus any declared in <see cref="TunnelListenerOptions"/>. Listener changes in the configuration apply live, and
+    /// <see cref="IListenerStateProvider"/> reports each listener's state. Calling it again with the same section does
+    /// nothing more.
     /// </summary>
     /// <param name="builder">The reverse proxy builder.</param>
     /// <param name="reverseProxySection">The <c>ReverseProxy</c> configuration section, or null for code-only listeners.</param>
     /// <param name="registry">The registry to bind and connect through; <see cref="InternalListenerRegistry.Shared"/> when null.</param>
+    /// <exception cref="InvalidOperationException">Called before with another section.</exception>
     public static IReverseProxyBuilder AddTunnels(this IReverseProxyBuilder builder, IConfiguration? reverseProxySection = null, InternalListenerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddInternalListenerDestinations(registry);
         var services = builder.Services;
+        if (services.LastOrDefault(s => s.ServiceType == typeof(TunnelsConfigurationSource))?.ImplementationInstance is TunnelsConfigurationSource existing)
+        {
+            if (!SameSection(existing.ReverseProxy, reverseProxySection))
+            {
+                throw new InvalidOperationException($"AddTunnels was already called with the section '{PathOf(existing.ReverseProxy)}'; one host has one listener configuration.");
+            }
+            return builder;
+        }
+
+        builder.AddInternalListenerDestinations(registry);
         services.AddOptions<TunnelListenerOptions>();
         services.AddSingleton(new TunnelsConfigurationSource(reverseProxySection));
         services.TryAddSingleton<ClusterDestinationPicker>();
         services.TryAddSingleton<TcpProxyServices>();
+        services.TryAddSingleton<HiddenHttpEndpoints>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, HiddenEndpointTransport>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, SocketHttpListenerHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, InternalHttpListenerHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, SocketTcpProxyListenerHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, InternalTcpProxyListenerHandler>());
         services.TryAddSingleton<ListenerManager>();
         services.AddUpgradePolicy();
+        services.TryAddSingleton<IListenerStateProvider>(sp => sp.GetRequiredService<ListenerManager>());
         services.AddHostedService(sp => sp.GetRequiredService<ListenerManager>());
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, TunnelsKestrelSetup>();
         return builder;
     }
+
+    private static bool SameSection(IConfiguration? a, IConfiguration? b) =>
+        ReferenceEquals(a, b) || (a is IConfigurationSection x && b is IConfigurationSection y && x.Path == y.Path);
+
+    private static string PathOf(IConfiguration? section) => section is IConfigurationSection s ? s.Path : section is null ? "(none)" : "(root)";
 
     private static void DecorateProbingRequestFactory(IServiceCollection services)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Yarp.Tunnels.Telemetry;
 
 namespace Yarp.Tunnels.InternalListeners;
@@ -67,17 +68,25 @@ internal sealed class InternalListenerRegistration
         }
     }
 
-    /// <summary>Waits for live connections to finish, then resets those still open after <paramref name="timeout"/>.</summary>
-    public async Task DrainAsync(TimeSpan timeout)
+    /// <summary>
+    /// Asks connections served by Kestrel to close (HTTP/2 GOAWAY, HTTP/1.1 <c>Connection: close</c>), waits for live
+    /// connections to finish, then resets those still open after <paramref name="timeout"/> or when
+    /// <paramref name="abort"/> fires.
+    /// </summary>
+    public async Task DrainAsync(TimeSpan timeout, CancellationToken abort = default)
     {
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _drained, drained);
+        foreach (var connection in _active.Keys)
+        {
+            connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        }
         if (_active.IsEmpty)
         {
             return;
         }
 
-        await Task.WhenAny(drained.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        await Task.WhenAny(drained.Task, Task.Delay(timeout, abort)).ConfigureAwait(false);
         foreach (var connection in _active.Keys)
         {
             connection.Abort(new ConnectionAbortedException($"The internal listener '{Name}' was removed and its drain timeout elapsed."));

@@ -21,6 +21,9 @@ internal static class EventIds
     public const int ProtocolSniffingNoHttp2 = 41;
     public const int InternalListenerBusy = 42;
 
+    public const int ListenerAcceptFailed = 50;
+    public const int ListenerHandOffRefused = 51;
+
     public const int UpgradeConfigInvalid = 100;
     public const int UpgradePolicyRefused = 101;
     public const int UpgradeIdleTimeout = 102;

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,9 +37,37 @@ internal static class TunnelsTestHost
         });
 
     /// <summary>The port a socket TCP proxy listener bound (port 0 resolved).</summary>
-    public static int TcpProxyPort(this WebApplication app, string listenerName) =>
-        app.Services.GetRequiredService<ListenerManager>().BoundTcpProxyEndPoint(listenerName)?.Port
-            ?? throw new InvalidOperationException($"Listener '{listenerName}' is not a running socket TCP proxy listener.");
+    public static int TcpProxyPort(this WebApplication app, string listenerName) => app.ListenerPort(listenerName);
+
+    /// <summary>Every listener's state.</summary>
+    public static IReadOnlyList<ListenerStatus> GetListeners(this IServiceProvider services) =>
+        services.GetRequiredService<IListenerStateProvider>().GetListeners();
+
+    /// <summary>The port a socket listener bound (port 0 resolved).</summary>
+    public static int ListenerPort(this WebApplication app, string listenerName) =>
+        app.Services.GetRequiredService<IListenerStateProvider>().GetListeners()
+            .FirstOrDefault(l => l.Name == listenerName && l.State != ListenerState.Draining)?.BoundEndPoints.OfType<IPEndPoint>().FirstOrDefault()?.Port
+            ?? throw new InvalidOperationException($"Listener '{listenerName}' is not a bound socket listener.");
+
+    /// <summary>Waits (bounded) until the listener reaches <paramref name="state"/>; fails with every listener's state otherwise.</summary>
+    public static async Task<ListenerStatus> WaitForListenerAsync(this WebApplication app, string listenerName, ListenerState state = ListenerState.Bound)
+    {
+        var provider = app.Services.GetRequiredService<IListenerStateProvider>();
+        var deadline = DateTime.UtcNow + TestHost.Timeout;
+        while (true)
+        {
+            var listeners = provider.GetListeners();
+            if (listeners.FirstOrDefault(l => l.Name == listenerName && l.State == state) is { } status)
+            {
+                return status;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Listener '{listenerName}' did not become {state}. Listeners: {string.Join("; ", listeners)}");
+            }
+            await Task.Delay(20);
+        }
+    }
 
     public static SortedDictionary<string, long> Stats(this WebApplication app) =>
         app.Services.GetRequiredService<TunnelMetrics>().Snapshot();

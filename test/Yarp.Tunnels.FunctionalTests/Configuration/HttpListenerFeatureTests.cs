@@ -14,12 +14,11 @@ public class HttpListenerFeatureTests
     public async Task Feature_SocketInternalAndAutoH2c_EachNamesItsOwnListener()
     {
         var registry = new InternalListenerRegistry();
-        var (webPort, autoPort) = (FreePort.Get(), FreePort.Get());
         var section = TunnelsTestHost.Section(new Dictionary<string, string?>
         {
-            ["Listeners:web:Address"] = $"tcp://127.0.0.1:{webPort}",
+            ["Listeners:web:Address"] = "tcp://127.0.0.1:0",
             ["Listeners:web:StatPrefix"] = "ingress_http",
-            ["Listeners:auto:Address"] = $"tcp://127.0.0.1:{autoPort}",
+            ["Listeners:auto:Address"] = "tcp://127.0.0.1:0",
             ["Listeners:auto:Protocols"] = "Auto",
             ["Listeners:inner:Address"] = "envoy-internal://inner",
             ["Listeners:inner:Protocols"] = "Http2",
@@ -27,6 +26,7 @@ public class HttpListenerFeatureTests
         });
         await using var host = await TunnelsTestHost.StartAsync(section, registry, app => app.MapGet("/who", (HttpContext c) =>
             c.Features.Get<IHttpListenerFeature>() is { } listener ? $"{listener.ListenerName}|{listener.StatPrefix}|{c.Request.Protocol}" : "none"));
+        var (webPort, autoPort) = (host.ListenerPort("web"), host.ListenerPort("auto"));
 
         using var client = new HttpClient { Timeout = TestHost.Timeout };
         Assert.Equal("web|ingress_http|HTTP/1.1", await client.GetStringAsync($"http://127.0.0.1:{webPort}/who"));

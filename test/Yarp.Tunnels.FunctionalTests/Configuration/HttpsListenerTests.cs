@@ -27,27 +27,22 @@ public class HttpsListenerTests
             var keyPath = Path.Combine(dir.FullName, "key.pem");
             await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
             await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
-            var port = FreePort.Get();
             var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["ReverseProxy:Listeners:tls:Address"] = $"tcp://127.0.0.1:{port}",
+                ["ReverseProxy:Listeners:tls:Address"] = "tcp://127.0.0.1:0",
                 ["ReverseProxy:Listeners:tls:Protocols"] = "Http1AndHttp2",
                 ["ReverseProxy:Listeners:tls:Certificate:Path"] = certPath,
                 ["ReverseProxy:Listeners:tls:Certificate:KeyPath"] = keyPath,
             }).Build().GetSection("ReverseProxy");
 
+            // The slim builder, without UseKestrelHttpsConfiguration: listeners load their certificates themselves.
             await using var host = await TestHost.StartAsync(
-                b =>
-                {
-                    // The slim builder leaves HTTPS-from-configuration off; WebApplication.CreateBuilder turns it on.
-                    b.WebHost.UseKestrelHttpsConfiguration();
-                    b.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section, new InternalListenerRegistry());
-                },
+                b => b.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section, new InternalListenerRegistry()),
                 app => app.MapGet("/proto", (HttpContext c) => $"{c.Request.Protocol}|{c.Features.Get<IHttpListenerFeature>()?.ListenerName}"));
 
             using var handler = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } };
             using var client = new HttpClient(handler) { Timeout = TestHost.Timeout };
-            using var message = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{port}/proto")
+            using var message = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{host.ListenerPort("tls")}/proto")
             {
                 Version = HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,

@@ -56,7 +56,6 @@ public class ListenerConfigurationTests
     {
         var registry = new InternalListenerRegistry();
         await using var echo = TcpEchoServer.Start();
-        var (oldPort, newPort, webPort) = (FreePort.Get(), FreePort.Get(), FreePort.Get());
         var dir = Directory.CreateTempSubdirectory("yarp-tunnels-reload");
         var path = Path.Combine(dir.FullName, "proxy.json");
         string Json(bool second) => $$"""
@@ -65,12 +64,12 @@ public class ListenerConfigurationTests
                 "Listeners": {
                   {{(second
                       ? $$"""
-                        "new": { "Address": "tcp://127.0.0.1:{{newPort}}", "TcpProxy": { "ClusterId": "echo" } },
-                        "web": { "Address": "tcp://127.0.0.1:{{webPort}}", "Protocols": "Http1" },
+                        "new": { "Address": "tcp://127.0.0.1:0", "TcpProxy": { "ClusterId": "echo" } },
+                        "web": { "Address": "tcp://127.0.0.1:0", "Protocols": "Http1" },
                         "inner2": { "Address": "envoy-internal://inner2", "TcpProxy": { "ClusterId": "echo" } }
                         """
                       : $$"""
-                        "old": { "Address": "tcp://127.0.0.1:{{oldPort}}", "DrainTimeout": "00:00:02", "TcpProxy": { "ClusterId": "echo" } },
+                        "old": { "Address": "tcp://127.0.0.1:0", "DrainTimeout": "00:00:02", "TcpProxy": { "ClusterId": "echo" } },
                         "inner1": { "Address": "envoy-internal://inner1", "TcpProxy": { "ClusterId": "echo" } }
                         """)}}
                 },
@@ -82,6 +81,7 @@ public class ListenerConfigurationTests
         try
         {
             await using var host = await StartFromJsonAsync(path, registry);
+            var oldPort = host.ListenerPort("old");
             using var live = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await live.ConnectAsync(IPAddress.Loopback, oldPort);
             await AssertEchoAsync(live, "before");
@@ -89,20 +89,24 @@ public class ListenerConfigurationTests
 
             await File.WriteAllTextAsync(path, Json(second: true));
 
-            await FreePort.WaitAsync(newPort);
-            await FreePort.WaitAsync(webPort);
+            // The removed listener stops accepting at once, and its open connection still works while it drains...
+            await host.WaitForListenerAsync("old", ListenerState.Draining);
             await FreePort.WaitAsync(oldPort, accepting: false);
+            await AssertEchoAsync(live, "during drain");
+            await host.WaitForListenerAsync("new");
+            await host.WaitForListenerAsync("web");
             using var client = new HttpClient { Timeout = TestHost.Timeout };
-            Assert.Equal("hello", await client.GetStringAsync($"http://127.0.0.1:{webPort}/hello"));
+            Assert.Equal("hello", await client.GetStringAsync($"http://127.0.0.1:{host.ListenerPort("web")}/hello"));
+            using var viaNew = await SocketIo.ConnectAsync(host.ListenerPort("new"), TestHost.TimeoutToken());
+            await AssertEchoAsync(viaNew, "via new");
             Assert.True(registry.Contains("inner2"));
             Assert.False(registry.Contains("inner1"));
 
-            // The removed listener's open connection still works while it drains...
-            await AssertEchoAsync(live, "during drain");
             // ...and is closed once its 2 s drain timeout has passed.
             var buffer = new byte[16];
-            var read = await ReadOrResetAsync(live, buffer).WaitAsync(TimeSpan.FromSeconds(10));
+            var read = await ReadOrResetAsync(live, buffer).WaitAsync(TestHost.Timeout);
             Assert.Equal(0, read);
+            await WaitForDrainedAsync(host, "old");
         }
         finally
         {
@@ -114,7 +118,6 @@ public class ListenerConfigurationTests
     public async Task CodeListeners_TcpProxyDeclaredInOptions_Relays()
     {
         await using var echo = TcpEchoServer.Start();
-        var port = FreePort.Get();
         await using var host = await TestHost.StartAsync(b =>
         {
             b.Services.AddReverseProxy()
@@ -122,13 +125,24 @@ public class ListenerConfigurationTests
                 .AddTunnels(registry: new InternalListenerRegistry());
             b.Services.Configure<TunnelListenerOptions>(o =>
             {
-                o.Listeners.Add(new ListenerConfig { Name = "l4", Address = $"tcp://127.0.0.1:{port}", TcpProxy = new TcpProxyConfig { ClusterId = "echo" } });
+                o.Listeners.Add(new ListenerConfig { Name = "l4", Address = "tcp://127.0.0.1:0", TcpProxy = new TcpProxyConfig { ClusterId = "echo" } });
             });
         }, app => app.MapReverseProxy());
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, port);
+        await socket.ConnectAsync(IPAddress.Loopback, host.ListenerPort("l4"));
         await AssertEchoAsync(socket, "from code");
+    }
+
+    private static async Task WaitForDrainedAsync(WebApplication host, string name)
+    {
+        var provider = host.Services.GetRequiredService<IListenerStateProvider>();
+        var deadline = DateTime.UtcNow + TestHost.Timeout;
+        while (provider.GetListeners().Any(l => l.Name == name))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"listener '{name}' still draining");
+            await Task.Delay(20);
+        }
     }
 
     private static async Task AssertEchoAsync(Socket socket, string text)

@@ -1,0 +1,43 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Telemetry;
+
+namespace Yarp.Tunnels.Configuration;
+
+/// <summary>
+/// HTTP socket listeners: a socket bound with Kestrel's socket transport whose connections the hidden endpoint of its
+/// protocols (and TLS) serves. Owning the socket lets a removed listener unbind at once and drain for its own
+/// <c>DrainTimeout</c>, which Kestrel's endpoint reload (a fixed 5 s) cannot.
+/// </summary>
+internal sealed class SocketHttpListenerHandler(IEnumerable<IConnectionListenerFactory> transports, HiddenHttpEndpoints endpoints,
+    TunnelMetrics metrics, IHostEnvironment environment, ILogger<SocketHttpListenerHandler> logger) : IListenerHandler
+{
+    // Like Kestrel: the last registered transport that can bind the endpoint wins.
+    private readonly IConnectionListenerFactory[] _transports = [.. transports.Reverse()];
+
+    public ListenerKind Kind => ListenerKind.SocketHttp;
+
+    public async ValueTask<IActiveListener> StartAsync(ListenerSpec spec, CancellationToken cancellationToken)
+    {
+        var endPoint = spec.SocketEndPoint!;
+        var certificate = spec.Config.Certificate is { } config ? ListenerCertificateLoader.Load(spec.Name, config, environment.ContentRootPath) : null;
+        var transport = _transports.FirstOrDefault(t => t is IConnectionListenerFactorySelector selector ? selector.CanBind(endPoint) : t is not InternalTransportFactory)
+            ?? throw new InvalidOperationException($"Listener '{spec.Name}': no transport can bind {endPoint}.");
+        IConnectionListener listener;
+        try
+        {
+            listener = await transport.BindAsync(endPoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            certificate?.Dispose();
+            throw;
+        }
+        var profile = HttpProfile.For(spec.Protocols, certificate is not null);
+        return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate), endpoints.WhenBound(profile),
+            metrics.Listener(spec.Name), logger);
+    }
+}
