@@ -11,16 +11,16 @@ namespace Yarp.Tunnels.Configuration;
 /// </summary>
 internal sealed class HiddenEndpointTransport(HiddenHttpEndpoints endpoints) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
-    public bool CanBind(EndPoint endpoint) => endpoint is NamedPipeEndPoint pipe && endpoints.TryGetProfile(pipe.PipeName, out _);
+    public bool CanBind(EndPoint endpoint) => endpoint is NamedPipeEndPoint pipe && endpoints.TryGet(pipe.PipeName, out _);
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        if (endpoint is not NamedPipeEndPoint pipe || !endpoints.TryGetProfile(pipe.PipeName, out var profile))
+        if (endpoint is not NamedPipeEndPoint pipe || !endpoints.TryGet(pipe.PipeName, out var hidden))
         {
             throw new NotSupportedException($"{endpoint} is not a hidden Yarp.Tunnels endpoint.");
         }
         var listener = new InternalConnectionListener(new InternalEndPoint(pipe.PipeName), static _ => { });
-        endpoints.OnBound(profile, listener);
+        hidden.OnBound(listener);
         return new ValueTask<IConnectionListener>(listener);
     }
 }

@@ -1,59 +1,62 @@
 using System.Collections.Concurrent;
-using Yarp.Tunnels.InternalListeners;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Yarp.Tunnels.Configuration;
 
 /// <summary>
-/// This host's hidden HTTP endpoints, one per <see cref="HttpProfile"/>. Every HTTP listener (socket or internal) hands
-/// the connections it accepts to the endpoint of its protocols, so listeners come and go without rebinding Kestrel.
-/// Kestrel binds them from the reloading listener projection as <c>http://pipe:/NAME</c> URLs that
-/// <see cref="HiddenEndpointTransport"/> claims, so a host that starts with no listeners can gain HTTP listeners later.
+/// This host's hidden HTTP endpoints, which serve every HTTP listener's connections so Kestrel's HTTP stack, limits and
+/// TLS apply: one shared endpoint per cleartext profile for internal HTTP listeners (names come and go without
+/// rebinding Kestrel), and one endpoint of its own per HTTP socket listener (Kestrel's per-endpoint connection limit
+/// counts each listener on its own). Kestrel binds them from the reloading projection, so a host that starts with no
+/// listeners can gain HTTP listeners later.
 /// </summary>
 internal sealed class HiddenHttpEndpoints
 {
-    private const string NamePrefix = "yarp-tunnels.";
-
-    private readonly ConcurrentDictionary<HttpProfile, TaskCompletionSource<IInternalConnectionAcceptor>> _bound = new();
+    private readonly ConcurrentDictionary<string, HiddenHttpEndpoint> _byPipe = new(StringComparer.Ordinal);
+    private readonly Dictionary<HttpProfile, HiddenHttpEndpoint> _shared = [];
+    private readonly string _pipePrefix;
+    private long _generation;
 
     public HiddenHttpEndpoints()
     {
-        // Distinguishes this host's endpoints in a registry shared by several hosts.
-        HostId = Guid.NewGuid().ToString("N")[..12];
-        foreach (var profile in HttpProfile.All)
+        // Distinguishes this host's endpoints from other hosts' in one process.
+        _pipePrefix = $"yarp-tunnels.{Guid.NewGuid().ToString("N")[..12]}.";
+        foreach (var profile in new[] { HttpProfile.Http1, HttpProfile.Http2, HttpProfile.Auto })
         {
-            _bound[profile] = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            var endpoint = new HiddenHttpEndpoint(profile.Key, _pipePrefix + profile.Key, profile);
+            _shared[profile] = endpoint;
+            _byPipe[endpoint.PipeName] = endpoint;
         }
     }
 
-    public string HostId { get; }
+    /// <summary>Raised when a listener endpoint is added or removed.</summary>
+    public event Action? Changed;
 
-    /// <summary>The internal listener name (and pipe name in Kestrel's configuration) of a profile's endpoint.</summary>
-    public string Name(HttpProfile profile) => $"{NamePrefix}{HostId}.{profile.Key}";
+    /// <summary>The shared endpoints, for internal HTTP listeners.</summary>
+    public IReadOnlyCollection<HiddenHttpEndpoint> Shared => _shared.Values;
 
-    public bool TryGetProfile(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HttpProfile? profile)
+    /// <summary>The endpoints of HTTP socket listeners.</summary>
+    public IEnumerable<HiddenHttpEndpoint> ListenerEndpoints => _byPipe.Values.Where(e => !_shared.ContainsValue(e)).OrderBy(e => e.Key, StringComparer.Ordinal);
+
+    public HiddenHttpEndpoint SharedFor(HttpProfile profile) => _shared[profile];
+
+    public bool TryGet(string pipeName, [NotNullWhen(true)] out HiddenHttpEndpoint? endpoint) => _byPipe.TryGetValue(pipeName, out endpoint);
+
+    /// <summary>A new endpoint for one HTTP socket listener (a changed listener gets a new one while the old drains).</summary>
+    public HiddenHttpEndpoint AddListenerEndpoint(HttpProfile profile)
     {
-        profile = HttpProfile.All.FirstOrDefault(p => string.Equals(Name(p), name, StringComparison.Ordinal));
-        return profile is not null;
+        var key = $"listener_{Interlocked.Increment(ref _generation)}";
+        var endpoint = new HiddenHttpEndpoint(key, _pipePrefix + key, profile);
+        _byPipe[endpoint.PipeName] = endpoint;
+        Changed?.Invoke();
+        return endpoint;
     }
 
-    /// <summary>Completes with the profile's acceptor once Kestrel has bound its endpoint.</summary>
-    public Task<IInternalConnectionAcceptor> WhenBound(HttpProfile profile) => _bound[profile].Task;
-
-    public bool TryGetAcceptor(HttpProfile profile, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IInternalConnectionAcceptor? acceptor)
+    public void Remove(HiddenHttpEndpoint endpoint)
     {
-        var bound = _bound[profile].Task;
-        acceptor = bound.IsCompletedSuccessfully ? bound.Result : null;
-        return acceptor is not null;
-    }
-
-    public void OnBound(HttpProfile profile, IInternalConnectionAcceptor acceptor)
-    {
-        if (!_bound[profile].TrySetResult(acceptor))
+        if (_byPipe.TryRemove(endpoint.PipeName, out _))
         {
-            // Rebound (Kestrel reloaded the endpoint): later connections go to the new listener.
-            var rebound = new TaskCompletionSource<IInternalConnectionAcceptor>(TaskCreationOptions.RunContinuationsAsynchronously);
-            rebound.SetResult(acceptor);
-            _bound[profile] = rebound;
+            Changed?.Invoke();
         }
     }
 }

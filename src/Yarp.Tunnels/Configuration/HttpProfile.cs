@@ -15,8 +15,6 @@ internal sealed record HttpProfile(string Key, HttpProtocols Protocols, bool Tls
     public static readonly HttpProfile TlsHttp2 = new("tls-h2", HttpProtocols.Http2, Tls: true, Sniff: false);
     public static readonly HttpProfile TlsHttp1AndHttp2 = new("tls-h1h2", HttpProtocols.Http1AndHttp2, Tls: true, Sniff: false);
 
-    public static IReadOnlyList<HttpProfile> All { get; } = [Http1, Http2, Auto, TlsHttp1, TlsHttp2, TlsHttp1AndHttp2];
-
     /// <summary>
     /// The profile serving <paramref name="protocols"/>. Cleartext <c>Http1AndHttp2</c> is HTTP/1.1 only, as in Kestrel;
     /// on TLS, ALPN chooses between HTTP/1.1 and HTTP/2 for both <c>Http1AndHttp2</c> and <c>Auto</c>.

@@ -11,24 +11,24 @@ internal sealed class InternalHttpListenerHandler(InternalListenerRegistry regis
 
     public ValueTask<IActiveListener> StartAsync(ListenerSpec spec, CancellationToken cancellationToken)
     {
-        var profile = HttpProfile.For(spec.Protocols, tls: false);
-        var acceptor = new ProfileAcceptor(endpoints, profile, new HttpListenerFeature(spec.Name, spec.StatPrefix));
+        var endpoint = endpoints.SharedFor(HttpProfile.For(spec.Protocols, tls: false));
+        var acceptor = new ProfileAcceptor(endpoint, new HttpListenerFeature(spec.Name, spec.StatPrefix));
         var registration = new InternalListenerRegistration(spec.InternalName!, spec.Config.BufferSizeKb ?? InternalEndPoint.DefaultBufferSizeKb,
             acceptor, metrics.Listener(StatNames.InternalListener(spec.InternalName!)));
-        return ValueTask.FromResult<IActiveListener>(new RegisteredInternalListener(registry, registration, endpoints.WhenBound(profile)));
+        return ValueTask.FromResult<IActiveListener>(new RegisteredInternalListener(registry, registration, endpoint.Bound));
     }
 
     /// <summary>Marks each connection with its listener's identity and hands it to the hidden endpoint.</summary>
-    private sealed class ProfileAcceptor(HiddenHttpEndpoints endpoints, HttpProfile profile, HttpListenerFeature listener) : IInternalConnectionAcceptor
+    private sealed class ProfileAcceptor(HiddenHttpEndpoint endpoint, HttpListenerFeature listener) : IInternalConnectionAcceptor
     {
         public bool TryAccept(ConnectionContext connection)
         {
-            if (!endpoints.TryGetAcceptor(profile, out var endpoint))
+            if (!endpoint.TryGetAcceptor(out var acceptor))
             {
                 return false;
             }
             connection.Features.Set<IHttpListenerFeature>(listener);
-            return endpoint.TryAccept(connection);
+            return acceptor!.TryAccept(connection);
         }
     }
 }

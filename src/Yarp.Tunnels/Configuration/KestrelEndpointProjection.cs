@@ -4,10 +4,10 @@ using Microsoft.Extensions.Primitives;
 namespace Yarp.Tunnels.Configuration;
 
 /// <summary>
-/// A Kestrel-shaped configuration: the app's own <c>Kestrel</c> section plus, once the host has any listener, one
-/// <c>Endpoints</c> entry per hidden HTTP endpoint (<see cref="HiddenHttpEndpoints"/>). Kestrel loads it with
-/// <c>reloadOnChange</c>, so the hidden endpoints are bound when the first listener appears, at startup or by a reload;
-/// a host without listeners keeps Kestrel's own endpoints (<c>--urls</c>, defaults).
+/// A Kestrel-shaped configuration: the app's own <c>Kestrel</c> section plus one <c>Endpoints</c> entry per hidden HTTP
+/// endpoint (<see cref="HiddenHttpEndpoints"/>): the shared ones once the host has any listener, and one per HTTP
+/// socket listener. Kestrel loads it with <c>reloadOnChange</c>, so hidden endpoints are bound and unbound live, at
+/// startup or by a reload; a host without listeners keeps Kestrel's own endpoints (<c>--urls</c>, defaults).
 /// </summary>
 internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfigurationSource
 {
@@ -16,7 +16,8 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
 
     private readonly IConfiguration _kestrelSection;
     private readonly HiddenHttpEndpoints _endpoints;
-    private volatile bool _hiddenEndpoints;
+    private readonly HashSet<string> _configured = new(StringComparer.Ordinal);
+    private volatile bool _sharedEndpoints;
 
     public KestrelEndpointProjection(IConfiguration kestrelSection, HiddenHttpEndpoints endpoints)
     {
@@ -24,20 +25,24 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
         _endpoints = endpoints;
         Configuration = new ConfigurationRoot([this]);
         ChangeToken.OnChange(_kestrelSection.GetReloadToken, Reload);
+        endpoints.Changed += Reload;
     }
 
     public IConfigurationRoot Configuration { get; }
 
-    public static string EndpointName(HttpProfile profile) => EndpointPrefix + profile.Key;
+    /// <summary>Called once per hidden endpoint, before Kestrel first loads it (to register its endpoint callback).</summary>
+    public Action<HiddenHttpEndpoint>? ConfigureEndpoint { get; set; }
+
+    public static string EndpointName(HiddenHttpEndpoint endpoint) => EndpointPrefix + endpoint.Key;
 
     public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
 
-    /// <summary>Projects the hidden endpoints from now on (they stay once bound: listeners may come back).</summary>
-    public void IncludeHiddenEndpoints()
+    /// <summary>Projects the shared endpoints from now on (they stay once bound: listeners may come back).</summary>
+    public void IncludeSharedEndpoints()
     {
-        if (!_hiddenEndpoints)
+        if (!_sharedEndpoints)
         {
-            _hiddenEndpoints = true;
+            _sharedEndpoints = true;
             Reload();
         }
     }
@@ -52,13 +57,17 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
                 data[key] = value;
             }
         }
-        if (_hiddenEndpoints)
+        foreach (var endpoint in (_sharedEndpoints ? _endpoints.Shared : []).Concat(_endpoints.ListenerEndpoints))
         {
-            foreach (var profile in HttpProfile.All)
+            var prefix = $"Endpoints:{EndpointName(endpoint)}:";
+            data[prefix + "Url"] = $"http://pipe:/{endpoint.PipeName}";
+            data[prefix + "Protocols"] = endpoint.Profile.Protocols.ToString();
+            lock (_configured)
             {
-                var prefix = $"Endpoints:{EndpointName(profile)}:";
-                data[prefix + "Url"] = $"http://pipe:/{_endpoints.Name(profile)}";
-                data[prefix + "Protocols"] = profile.Protocols.ToString();
+                if (ConfigureEndpoint is { } configure && _configured.Add(endpoint.Key))
+                {
+                    configure(endpoint);
+                }
             }
         }
         Data = data;

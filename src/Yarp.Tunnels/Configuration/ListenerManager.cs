@@ -78,7 +78,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
                 if (specs.Count > 0)
                 {
                     // With listeners, Kestrel's endpoints come from them (it ignores --urls); without, Kestrel's own apply.
-                    Projection.IncludeHiddenEndpoints();
+                    Projection.IncludeSharedEndpoints();
                 }
             }
             return _current;
@@ -184,7 +184,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
             _current = specs;
             if (specs.Count > 0)
             {
-                Projection.IncludeHiddenEndpoints();
+                Projection.IncludeSharedEndpoints();
             }
             await ApplyAsync(specs, throwOnBindFailure: false, _stopping.Token).ConfigureAwait(false);
         }

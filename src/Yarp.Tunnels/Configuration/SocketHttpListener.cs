@@ -11,7 +11,8 @@ namespace Yarp.Tunnels.Configuration;
 
 /// <summary>
 /// A started HTTP socket listener: accepts, marks each connection with the listener's identity and lends it to the
-/// hidden endpoint that serves its protocols; the connection stays ours, so draining it is ours too.
+/// listener's hidden endpoint; the connection stays ours, so draining it is ours too (Kestrel's endpoint reload would
+/// cut it at a fixed 5 s), and the hidden endpoint is removed only once drained.
 /// </summary>
 internal sealed partial class SocketHttpListener : IActiveListener
 {
@@ -19,7 +20,8 @@ internal sealed partial class SocketHttpListener : IActiveListener
 
     private readonly IConnectionListener _listener;
     private readonly HttpListenerFeature _feature;
-    private readonly Task<IInternalConnectionAcceptor> _endpoint;
+    private readonly HiddenHttpEndpoint _endpoint;
+    private readonly HiddenHttpEndpoints _endpoints;
     private readonly ListenerStats _stats;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<LentConnection, byte> _connections = new();
@@ -27,11 +29,13 @@ internal sealed partial class SocketHttpListener : IActiveListener
     private readonly Task _acceptLoop;
     private TaskCompletionSource? _drained;
 
-    public SocketHttpListener(IConnectionListener listener, HttpListenerFeature feature, Task<IInternalConnectionAcceptor> endpoint, ListenerStats stats, ILogger logger)
+    public SocketHttpListener(IConnectionListener listener, HttpListenerFeature feature, HiddenHttpEndpoint endpoint, HiddenHttpEndpoints endpoints,
+        ListenerStats stats, ILogger logger)
     {
         _listener = listener;
         _feature = feature;
         _endpoint = endpoint;
+        _endpoints = endpoints;
         _stats = stats;
         _logger = logger;
         EndPoints = [listener.EndPoint];
@@ -40,7 +44,7 @@ internal sealed partial class SocketHttpListener : IActiveListener
 
     public IReadOnlyList<EndPoint> EndPoints { get; }
 
-    public bool IsReady => _endpoint.IsCompletedSuccessfully;
+    public bool IsReady => _endpoint.Bound.IsCompletedSuccessfully;
 
     private async Task AcceptLoopAsync()
     {
@@ -76,8 +80,8 @@ internal sealed partial class SocketHttpListener : IActiveListener
         _stats.ConnectionOpened();
         try
         {
-            // Only until Kestrel binds the hidden endpoints (at startup, or after the reload that adds the first listener).
-            var endpoint = await _endpoint.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            // Only until Kestrel binds this listener's hidden endpoint (at startup, or just after the reload that added it).
+            var endpoint = await _endpoint.Bound.WaitAsync(_stopping.Token).ConfigureAwait(false);
             if (endpoint.TryAccept(lent))
             {
                 await lent.Returned.ConfigureAwait(false);
@@ -133,6 +137,8 @@ internal sealed partial class SocketHttpListener : IActiveListener
             await Task.WhenAny(drained.Task, Task.Delay(AbortGrace, CancellationToken.None)).ConfigureAwait(false);
         }
         await _listener.DisposeAsync().ConfigureAwait(false);
+        // Nothing is left on the hidden endpoint: Kestrel unbinds it at once.
+        _endpoints.Remove(_endpoint);
         _feature.Certificate?.Dispose();
     }
 

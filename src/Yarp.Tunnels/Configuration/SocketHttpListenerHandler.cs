@@ -8,8 +8,8 @@ using Yarp.Tunnels.Telemetry;
 namespace Yarp.Tunnels.Configuration;
 
 /// <summary>
-/// HTTP socket listeners: a socket bound with Kestrel's socket transport whose connections the hidden endpoint of its
-/// protocols (and TLS) serves. Owning the socket lets a removed listener unbind at once and drain for its own
+/// HTTP socket listeners: a socket bound with Kestrel's socket transport whose connections a hidden endpoint of its
+/// own, with the listener's protocols (and TLS), serves. Owning the socket lets a removed listener unbind at once and drain for its own
 /// <c>DrainTimeout</c>, which Kestrel's endpoint reload (a fixed 5 s) cannot.
 /// </summary>
 internal sealed class SocketHttpListenerHandler(IEnumerable<IConnectionListenerFactory> transports, HiddenHttpEndpoints endpoints,
@@ -36,8 +36,8 @@ internal sealed class SocketHttpListenerHandler(IEnumerable<IConnectionListenerF
             certificate?.Dispose();
             throw;
         }
-        var profile = HttpProfile.For(spec.Protocols, certificate is not null);
-        return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate), endpoints.WhenBound(profile),
+        var endpoint = endpoints.AddListenerEndpoint(HttpProfile.For(spec.Protocols, certificate is not null));
+        return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate), endpoint, endpoints,
             metrics.Listener(spec.Name), logger);
     }
 }

@@ -12,36 +12,33 @@ namespace Yarp.Tunnels.Configuration;
 /// HTTP/2 sniffer on <c>auto</c> (served by the <c>h2</c> endpoint's handler), TLS with the accepting listener's
 /// certificate on the <c>tls-*</c> profiles.
 /// </summary>
-internal sealed class TunnelsKestrelSetup(ListenerManager manager, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IConfigureOptions<KestrelServerOptions>
+internal sealed class TunnelsKestrelSetup(ListenerManager manager, HiddenHttpEndpoints endpoints, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IConfigureOptions<KestrelServerOptions>
 {
     public void Configure(KestrelServerOptions options)
     {
         var loader = options.Configure(manager.Projection.Configuration, reloadOnChange: true);
         // The sniffer reads Kestrel's limits from these options (the host's IOptions<KestrelServerOptions>) per connection.
         var sniffer = new ProtocolSniffer(options, timeProvider, loggerFactory.CreateLogger<ProtocolSniffer>());
-        foreach (var profile in HttpProfile.All)
+        manager.Projection.ConfigureEndpoint = hidden => loader.Endpoint(KestrelEndpointProjection.EndpointName(hidden), endpoint =>
         {
-            loader.Endpoint(KestrelEndpointProjection.EndpointName(profile), endpoint =>
+            var listen = endpoint.ListenOptions;
+            if (hidden.Profile.Sniff)
             {
-                var listen = endpoint.ListenOptions;
-                if (profile.Sniff)
+                listen.Use(sniffer.Use);
+            }
+            if (hidden.Profile.Tls)
+            {
+                listen.UseHttps(new HttpsConnectionAdapterOptions
                 {
-                    listen.Use(sniffer.Use);
-                }
-                if (profile.Tls)
-                {
-                    listen.UseHttps(new HttpsConnectionAdapterOptions
-                    {
-                        ServerCertificateSelector = static (connection, _) =>
-                            (connection?.Features.Get<IHttpListenerFeature>() as HttpListenerFeature)?.Certificate,
-                    });
-                }
-                if (profile == HttpProfile.Http2)
-                {
-                    // Last on this endpoint, so it captures Kestrel's HTTP/2 handler itself for sniffed connections.
-                    listen.Use(sniffer.CaptureHttp2);
-                }
-            });
-        }
+                    ServerCertificateSelector = static (connection, _) =>
+                        (connection?.Features.Get<IHttpListenerFeature>() as HttpListenerFeature)?.Certificate,
+                });
+            }
+            if (hidden == endpoints.SharedFor(HttpProfile.Http2))
+            {
+                // Last on this endpoint, so it captures Kestrel's HTTP/2 handler itself for sniffed connections.
+                listen.Use(sniffer.CaptureHttp2);
+            }
+        });
     }
 }
