@@ -12,7 +12,15 @@ namespace Yarp.Tunnels.Configuration;
 /// </summary>
 internal sealed class HiddenHttpEndpoints
 {
+    /// <summary>
+    /// How many HTTP socket listeners (running or draining) a host can have. Kestrel's endpoint callbacks must be
+    /// registered before Kestrel starts (registering one while it reloads races its reload), so listener endpoints
+    /// take one of these fixed names.
+    /// </summary>
+    public const int MaxListenerEndpoints = 256;
+
     private readonly ConcurrentDictionary<string, HiddenHttpEndpoint> _byPipe = new(StringComparer.Ordinal);
+    private readonly Stack<string> _freeKeys = new(Enumerable.Range(0, MaxListenerEndpoints).Reverse().Select(i => $"listener_{i}"));
     private readonly Dictionary<HttpProfile, HiddenHttpEndpoint> _shared = [];
     private readonly string _pipePrefix;
     private long _generation;
@@ -32,6 +40,9 @@ internal sealed class HiddenHttpEndpoints
     /// <summary>Raised when a listener endpoint is added or removed.</summary>
     public event Action? Changed;
 
+    /// <summary>Every endpoint name the projection may use: the shared ones and the listener slots.</summary>
+    public IEnumerable<string> AllKeys => _shared.Values.Select(e => e.Key).Concat(Enumerable.Range(0, MaxListenerEndpoints).Select(i => $"listener_{i}"));
+
     /// <summary>The shared endpoints, for internal HTTP listeners.</summary>
     public IReadOnlyCollection<HiddenHttpEndpoint> Shared => _shared.Values;
 
@@ -43,10 +54,19 @@ internal sealed class HiddenHttpEndpoints
     public bool TryGet(string pipeName, [NotNullWhen(true)] out HiddenHttpEndpoint? endpoint) => _byPipe.TryGetValue(pipeName, out endpoint);
 
     /// <summary>A new endpoint for one HTTP socket listener (a changed listener gets a new one while the old drains).</summary>
+    /// <exception cref="InvalidOperationException">All <see cref="MaxListenerEndpoints"/> are in use.</exception>
     public HiddenHttpEndpoint AddListenerEndpoint(HttpProfile profile)
     {
-        var key = $"listener_{Interlocked.Increment(ref _generation)}";
-        var endpoint = new HiddenHttpEndpoint(key, _pipePrefix + key, profile);
+        string key;
+        lock (_freeKeys)
+        {
+            if (!_freeKeys.TryPop(out key!))
+            {
+                throw new InvalidOperationException($"A host can run at most {MaxListenerEndpoints} HTTP socket listeners, draining ones included.");
+            }
+        }
+        // A fresh pipe name per start: a slot reused before Kestrel saw its removal still rebinds.
+        var endpoint = new HiddenHttpEndpoint(key, $"{_pipePrefix}{key}.{Interlocked.Increment(ref _generation)}", profile);
         _byPipe[endpoint.PipeName] = endpoint;
         Changed?.Invoke();
         return endpoint;
@@ -56,6 +76,10 @@ internal sealed class HiddenHttpEndpoints
     {
         if (_byPipe.TryRemove(endpoint.PipeName, out _))
         {
+            lock (_freeKeys)
+            {
+                _freeKeys.Push(endpoint.Key);
+            }
             Changed?.Invoke();
         }
     }

@@ -16,7 +16,6 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
 
     private readonly IConfiguration _kestrelSection;
     private readonly HiddenHttpEndpoints _endpoints;
-    private readonly HashSet<string> _configured = new(StringComparer.Ordinal);
     private volatile bool _sharedEndpoints;
 
     public KestrelEndpointProjection(IConfiguration kestrelSection, HiddenHttpEndpoints endpoints)
@@ -30,10 +29,7 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
 
     public IConfigurationRoot Configuration { get; }
 
-    /// <summary>Called once per hidden endpoint, before Kestrel first loads it (to register its endpoint callback).</summary>
-    public Action<HiddenHttpEndpoint>? ConfigureEndpoint { get; set; }
-
-    public static string EndpointName(HiddenHttpEndpoint endpoint) => EndpointPrefix + endpoint.Key;
+    public static string EndpointName(string key) => EndpointPrefix + key;
 
     public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
 
@@ -59,16 +55,9 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
         }
         foreach (var endpoint in (_sharedEndpoints ? _endpoints.Shared : []).Concat(_endpoints.ListenerEndpoints))
         {
-            var prefix = $"Endpoints:{EndpointName(endpoint)}:";
+            var prefix = $"Endpoints:{EndpointName(endpoint.Key)}:";
             data[prefix + "Url"] = $"http://pipe:/{endpoint.PipeName}";
             data[prefix + "Protocols"] = endpoint.Profile.Protocols.ToString();
-            lock (_configured)
-            {
-                if (ConfigureEndpoint is { } configure && _configured.Add(endpoint.Key))
-                {
-                    configure(endpoint);
-                }
-            }
         }
         Data = data;
     }

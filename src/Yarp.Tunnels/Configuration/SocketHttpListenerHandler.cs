@@ -26,18 +26,22 @@ internal sealed class SocketHttpListenerHandler(IEnumerable<IConnectionListenerF
         var certificate = spec.Config.Certificate is { } config ? ListenerCertificateLoader.Load(spec.Name, config, environment.ContentRootPath) : null;
         var transport = _transports.FirstOrDefault(t => t is IConnectionListenerFactorySelector selector ? selector.CanBind(endPoint) : t is not InternalTransportFactory)
             ?? throw new InvalidOperationException($"Listener '{spec.Name}': no transport can bind {endPoint}.");
-        IConnectionListener listener;
+        IConnectionListener? listener = null;
         try
         {
             listener = await transport.BindAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            var endpoint = endpoints.AddListenerEndpoint(HttpProfile.For(spec.Protocols, certificate is not null));
+            return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate), endpoint, endpoints,
+                metrics.Listener(spec.Name), logger);
         }
         catch
         {
+            if (listener is not null)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
             certificate?.Dispose();
             throw;
         }
-        var endpoint = endpoints.AddListenerEndpoint(HttpProfile.For(spec.Protocols, certificate is not null));
-        return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate), endpoint, endpoints,
-            metrics.Listener(spec.Name), logger);
     }
 }

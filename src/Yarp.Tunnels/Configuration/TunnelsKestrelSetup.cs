@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -19,26 +20,34 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, HiddenHttpEnd
         var loader = options.Configure(manager.Projection.Configuration, reloadOnChange: true);
         // The sniffer reads Kestrel's limits from these options (the host's IOptions<KestrelServerOptions>) per connection.
         var sniffer = new ProtocolSniffer(options, timeProvider, loggerFactory.CreateLogger<ProtocolSniffer>());
-        manager.Projection.ConfigureEndpoint = hidden => loader.Endpoint(KestrelEndpointProjection.EndpointName(hidden), endpoint =>
+        // Registered before Kestrel starts, for every name the projection may use; the endpoint is told by its pipe.
+        foreach (var key in endpoints.AllKeys)
         {
-            var listen = endpoint.ListenOptions;
-            if (hidden.Profile.Sniff)
+            loader.Endpoint(KestrelEndpointProjection.EndpointName(key), endpoint =>
             {
-                listen.Use(sniffer.Use);
-            }
-            if (hidden.Profile.Tls)
-            {
-                listen.UseHttps(new HttpsConnectionAdapterOptions
+                var listen = endpoint.ListenOptions;
+                if (listen.EndPoint is not NamedPipeEndPoint pipe || !endpoints.TryGet(pipe.PipeName, out var hidden))
                 {
-                    ServerCertificateSelector = static (connection, _) =>
-                        (connection?.Features.Get<IHttpListenerFeature>() as HttpListenerFeature)?.Certificate,
-                });
-            }
-            if (hidden == endpoints.SharedFor(HttpProfile.Http2))
-            {
-                // Last on this endpoint, so it captures Kestrel's HTTP/2 handler itself for sniffed connections.
-                listen.Use(sniffer.CaptureHttp2);
-            }
-        });
+                    return;
+                }
+                if (hidden.Profile.Sniff)
+                {
+                    listen.Use(sniffer.Use);
+                }
+                if (hidden.Profile.Tls)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificateSelector = static (connection, _) =>
+                            (connection?.Features.Get<IHttpListenerFeature>() as HttpListenerFeature)?.Certificate,
+                    });
+                }
+                if (hidden == endpoints.SharedFor(HttpProfile.Http2))
+                {
+                    // Last on this endpoint, so it captures Kestrel's HTTP/2 handler itself for sniffed connections.
+                    listen.Use(sniffer.CaptureHttp2);
+                }
+            });
+        }
     }
 }

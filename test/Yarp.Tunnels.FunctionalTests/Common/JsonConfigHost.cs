@@ -93,7 +93,7 @@ internal sealed class JsonConfigHost : IAsyncDisposable
         {
             if (IsEnabled(logLevel))
             {
-                _messages.Enqueue(formatter(state, exception));
+                _messages.Enqueue(exception is null ? formatter(state, exception) : $"{formatter(state, exception)} {exception}");
             }
         }
 
