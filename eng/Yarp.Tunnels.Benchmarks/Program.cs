@@ -18,6 +18,12 @@
 //       interleaved rounds; about 1.5 minutes with the defaults. Prints markdown tables with internal/loopback ratios
 //       and the CPU time spent per GB, connection or request.
 //
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]
+//       Memory per connection, through the InternalListenerChain topology (tcp -> envoy-internal://encap -> tcp backend)
+//       and socket to socket: idle tunnels (one byte echoed, then silence) and stalled ones (1,448-byte writes trickled
+//       toward a backend that never reads until the proxy stops reading). Prints the GC's committed bytes (after an
+//       aggressive collection) and VmData added per connection. About a minute.
+//
 // Figures on a shared or 2-core machine drift 20-40% between runs: compare only ratios measured within one run.
 using BenchmarkDotNet.Running;
 using Yarp.Tunnels.Benchmarks.E2e;
@@ -35,8 +41,11 @@ switch (mode)
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     case "e2e":
         return await E2eRunner.RunAsync(rest);
+    case "memory":
+        return await MemoryRunner.RunAsync(rest);
     default:
         Console.Error.WriteLine("usage: dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- micro [BenchmarkDotNet args]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]");
         return 2;
 }

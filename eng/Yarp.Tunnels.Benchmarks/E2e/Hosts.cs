@@ -41,7 +41,12 @@ internal static class Hosts
             ["ReverseProxy:Clusters:to_mid:Destinations:mid:Address"] = $"tcp://127.0.0.1:{loopbackMid}",
             ["ReverseProxy:Clusters:backend:Destinations:backend:Address"] = $"tcp://127.0.0.1:{backendPort}",
         };
-        var host = await StartAsync(builder =>
+        return new TcpChains(await StartTunnelsAsync(registry, settings), internalFront, loopbackFront);
+    }
+
+    /// <summary>A host configured from <c>ReverseProxy:*</c> keys, as an app would be.</summary>
+    public static Task<WebApplication> StartTunnelsAsync(InternalListenerRegistry registry, IReadOnlyDictionary<string, string?> settings) =>
+        StartAsync(builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
             var section = builder.Configuration.GetSection("ReverseProxy");
@@ -49,8 +54,10 @@ internal static class Hosts
             // An HTTP endpoint of our own keeps Kestrel off its default localhost:5000.
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         }, app => app.MapReverseProxy());
-        return new TcpChains(host, internalFront, loopbackFront);
-    }
+
+    /// <summary>The port a socket TCP proxy listener of <paramref name="host"/> bound.</summary>
+    public static int TcpProxyPort(WebApplication host, string listener) =>
+        host.Services.GetRequiredService<Configuration.ListenerManager>().BoundTcpProxyEndPoint(listener)!.Port;
 
     /// <summary>A backend answering <c>GET /</c> on internal listener <paramref name="internalName"/> only, or on a loopback socket.</summary>
     public static Task<WebApplication> StartHttpBackendAsync(InternalListenerRegistry registry, string? internalName) =>
