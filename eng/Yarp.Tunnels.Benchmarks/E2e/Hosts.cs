@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.Tunnels.Configuration;
 using Yarp.Tunnels.InternalListeners;
 
 namespace Yarp.Tunnels.Benchmarks.E2e;
@@ -57,7 +58,8 @@ internal static class Hosts
 
     /// <summary>The port a socket TCP proxy listener of <paramref name="host"/> bound.</summary>
     public static int TcpProxyPort(WebApplication host, string listener) =>
-        host.Services.GetRequiredService<Configuration.ListenerManager>().BoundTcpProxyEndPoint(listener)!.Port;
+        host.Services.GetRequiredService<IListenerStateProvider>().GetListeners()
+            .First(l => l.Name == listener).BoundEndPoints.OfType<IPEndPoint>().First().Port;
 
     /// <summary>A backend answering <c>GET /</c> on internal listener <paramref name="internalName"/> only, or on a loopback socket.</summary>
     public static Task<WebApplication> StartHttpBackendAsync(InternalListenerRegistry registry, string? internalName) =>
