@@ -5,7 +5,11 @@ using Yarp.Tunnels.InternalListeners;
 
 namespace Yarp.Tunnels.FunctionalTests.Common;
 
-/// <summary>The endpoints a test backend serves: echo, download, WebSocket echo, health and connection info.</summary>
+/// <summary>
+/// The endpoints a test backend serves: echo, download, WebSocket echoes, health and connection info. <c>/ws</c> prefixes
+/// each echo with the request's protocol; <c>/ws/echo</c> echoes unchanged, and a text message <c>!close</c> makes it
+/// start the close handshake, <c>!abort</c> makes it reset the connection.
+/// </summary>
 internal static class BackendApp
 {
     public static void Map(WebApplication app)
@@ -71,6 +75,46 @@ internal static class BackendApp
                 }
                 var reply = System.Text.Encoding.UTF8.GetBytes($"{c.Request.Protocol}:");
                 await socket.SendAsync(reply.Concat(buffer.Take(result.Count)).ToArray(), result.MessageType, true, c.RequestAborted);
+            }
+        });
+        app.Map("/ws/echo", async (HttpContext c) =>
+        {
+            if (!c.WebSockets.IsWebSocketRequest)
+            {
+                c.Response.StatusCode = 400;
+                return;
+            }
+            using var socket = await c.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                while (true)
+                {
+                    var result = await socket.ReceiveAsync(buffer.AsMemory(), c.RequestAborted);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, c.RequestAborted);
+                        return;
+                    }
+                    var command = result.MessageType == WebSocketMessageType.Text && result.EndOfMessage
+                        ? System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count)
+                        : null;
+                    if (command == "!close")
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "server close", c.RequestAborted);
+                        return;
+                    }
+                    if (command == "!abort")
+                    {
+                        c.Abort();
+                        return;
+                    }
+                    await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, c.RequestAborted);
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                // The client went away without a close handshake.
             }
         });
     }

@@ -1,0 +1,117 @@
+using System.Net;
+using Microsoft.Playwright;
+using Yarp.Tunnels.FunctionalTests.Common;
+using static Microsoft.Playwright.Assertions;
+
+namespace Yarp.Tunnels.FunctionalTests.Samples;
+
+/// <summary>
+/// The WebSocket sample on its fixed ports, driven by clients no one here wrote: headless Chromium (Debian's, through
+/// Playwright), curl, npm ws, python3-h2, and ClientWebSocket over HTTP/2. The echo backend's first message says how
+/// the client reached the gateway, which proves HTTP/2 clients used RFC 8441 extended CONNECT.
+/// </summary>
+[Collection(FixedPortsCollection.Name)]
+public class WebSocketSampleTests(WebSocketSampleFixture sample) : IClassFixture<WebSocketSampleFixture>
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private const string BackendHop = "HTTP/2 extended-connect";
+
+    [Theory]
+    [InlineData("https://127.0.0.1:18443/", "HTTP/2 extended-connect")]
+    [InlineData("http://127.0.0.1:18080/", "HTTP/1.1 upgrade")]
+    public async Task Chromium_EchoPage_ExchangesMessagesOverTheClientsProtocol(string pageUrl, string clientHop)
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is required (CI: apt-get install chromium).");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Args = ["--ignore-certificate-errors"],
+            Timeout = 30_000,
+        });
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+
+        var response = await page.GotoAsync(pageUrl);
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        Assert.Equal(pageUrl, response.Url);
+        Assert.Equal("WebSocket echo", await page.TitleAsync());
+
+        var status = page.Locator("#status[data-state=open]");
+        await status.WaitForAsync();
+        Assert.True(clientHop == await status.GetAttributeAsync("data-client"), $"{await status.TextContentAsync()}{Environment.NewLine}{sample.Output}");
+        Assert.Equal(BackendHop, await status.GetAttributeAsync("data-backend"));
+
+        string[] messages = ["hello from chromium", "ünïcødé ✓", new string('z', 20_000)];
+        foreach (var message in messages)
+        {
+            await page.FillAsync("#text", message);
+            await page.ClickAsync("#send");
+        }
+        await Expect(page.Locator("#log li")).ToHaveTextAsync(messages.Select(m => "echo: " + m).ToArray());
+    }
+
+    [Fact]
+    public async Task Curl_Http11UpgradeOn18080_Answers101ThenTheHello()
+    {
+        var curl = ToolProcess.Require("curl");
+        // The connection stays open after the hello: curl stops at --max-time (exit 28) with everything received.
+        var result = await ToolProcess.RunAsync(curl,
+        [
+            "-sS", "-i", "-N", "--http1.1", "--max-time", "2",
+            "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
+            "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "http://127.0.0.1:18080/ws/echo",
+        ]);
+        Assert.True(result.ExitCode is 0 or 28, result.ToString());
+        var text = result.StdoutText;
+        Assert.StartsWith("HTTP/1.1 101 Switching Protocols", text, StringComparison.Ordinal);
+        // RFC 6455's own example key and accept value.
+        Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", text, StringComparison.Ordinal);
+        Assert.Contains("""{"hello":"ws-echo","client":"HTTP/1.1 upgrade","backend":"HTTP/2 extended-connect"}""", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("wss://127.0.0.1:18443/ws/echo")]
+    [InlineData("ws://127.0.0.1:18080/ws/echo")]
+    public async Task ClientWebSocket_Http2RequestVersionExact_UsesExtendedConnect(string url)
+    {
+        using var invoker = WebSocketClients.CreateInvoker();
+        using var socket = await WebSocketClients.ConnectAsync(new Uri(url), HttpVersion.Version20, invoker);
+        Assert.Equal(HttpStatusCode.OK, socket.HttpStatusCode);
+
+        var (client, backend) = await WebSocketClients.ReceiveHelloAsync(socket);
+        Assert.Equal("HTTP/2 extended-connect", client);
+        Assert.Equal(BackendHop, backend);
+        await WebSocketClients.AssertEchoesAsync(socket);
+        await WebSocketClients.CloseAsync(socket);
+    }
+
+    [Theory]
+    [InlineData("wss://127.0.0.1:18443/ws/echo")]
+    [InlineData("ws://127.0.0.1:18080/ws/echo")]
+    public async Task NodeWs_Http11Client_EchoesThroughTheGateway(string url)
+    {
+        var result = await InteropPeers.RunNodeClientAsync(url, "--hello", "--insecure", "--messages", "20");
+
+        Assert.Equal("HTTP/1.1 upgrade", result.GetProperty("hello").GetProperty("client").GetString());
+        Assert.Equal(BackendHop, result.GetProperty("hello").GetProperty("backend").GetString());
+        Assert.Equal(20, result.GetProperty("echoed").GetInt32());
+        Assert.Equal(1000, result.GetProperty("closeCode").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(WebSocketSampleFixture.HttpsPort, "--tls")]
+    [InlineData(WebSocketSampleFixture.HttpPort, "--h2c")]
+    public async Task PythonH2_ExtendedConnectByHand_EchoesThroughTheGateway(int port, string transport)
+    {
+        var result = await InteropPeers.RunPythonH2ClientAsync(port, "/ws/echo", transport, "--hello", "--messages", "10");
+
+        Assert.Equal(1, result.GetProperty("enableConnectProtocol").GetInt32());
+        Assert.Equal(200, result.GetProperty("status").GetInt32());
+        Assert.Equal("HTTP/2 extended-connect", result.GetProperty("hello").GetProperty("client").GetString());
+        Assert.Equal(10, result.GetProperty("echoed").GetInt32());
+        Assert.Equal(1000, result.GetProperty("closeCode").GetInt32());
+    }
+}
