@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace Yarp.Tunnels.InternalListeners;
 
@@ -54,6 +55,10 @@ public sealed class InternalEndPoint : EndPoint
         }
         return true;
     }
+
+    /// <summary><see cref="AddressFamily.Unspecified"/>: no socket family. (The base property throws, and Kestrel's
+    /// connection metrics read it for unknown endpoint types: every connection failed once a listener enabled them.)</summary>
+    public override AddressFamily AddressFamily => AddressFamily.Unspecified;
 
     /// <inheritdoc/>
     public override string ToString() => $"{Scheme}://{Name}";
