@@ -4,8 +4,11 @@
 set -euo pipefail
 
 # Prerequisites used by the tests (Debian/Ubuntu packages). Extend here.
-APT_PACKAGES="curl socat nghttp2-client netcat-openbsd python3-h2 python3-prometheus-client"
-REQUIRED_COMMANDS="curl socat nghttp nc"
+# nodejs: the npm `ws` peers (npm comes with NodeSource's nodejs; Debian's needs the separate `npm`, added below).
+# chromium: the WebSocket sample's page, driven by Playwright through /usr/bin/chromium (no browser download).
+APT_PACKAGES="curl socat nghttp2-client netcat-openbsd python3-h2 python3-prometheus-client nodejs chromium"
+REQUIRED_COMMANDS="curl socat nghttp nc node npm chromium"
+NODE_PEERS_DIR="test/Yarp.Tunnels.FunctionalTests/Interop/node"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -35,9 +38,23 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES
+    if ! command -v npm >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
+    fi
   else
     echo "WARNING: missing test prerequisites: $missing (install: $APT_PACKAGES); some tests may fail." >&2
   fi
+fi
+
+# --- npm packages of the interop peers (idempotent: npm ci again only when the lock file changed) ---------
+if command -v npm >/dev/null 2>&1; then
+  if ! cmp -s "$NODE_PEERS_DIR/package-lock.json" "$NODE_PEERS_DIR/node_modules/.installed-package-lock.json"; then
+    echo "Installing the npm packages of $NODE_PEERS_DIR (npm ci)..."
+    (cd "$NODE_PEERS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$NODE_PEERS_DIR/package-lock.json" "$NODE_PEERS_DIR/node_modules/.installed-package-lock.json"
+  fi
+else
+  echo "WARNING: npm is missing; the npm ws interop tests will fail." >&2
 fi
 
 # --- run tests --------------------------------------------------------------

@@ -1,3 +1,4 @@
+using Microsoft.Playwright;
 using Yarp.Tunnels.FunctionalTests.Common;
 
 namespace Yarp.Tunnels.FunctionalTests.Samples;
@@ -8,7 +9,11 @@ public sealed class WebSocketSampleFixture : IAsyncLifetime
     public const int HttpPort = 18080;
     public const int HttpsPort = 18443;
 
+    private const string Chromium = "/usr/bin/chromium";
+
     private ToolProcess? _sample;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
 
     /// <summary>What the sample printed so far, for failure messages.</summary>
     public string Output => _sample?.Output ?? "";
@@ -22,9 +27,30 @@ public sealed class WebSocketSampleFixture : IAsyncLifetime
         await SampleProcess.WaitUntilAcceptingAsync(_sample, HttpsPort);
     }
 
-    public Task DisposeAsync()
+    /// <summary>Headless Debian Chromium driven by Playwright (launched once for the class: a launch takes seconds).</summary>
+    public async Task<IBrowser> BrowserAsync()
     {
+        if (_browser is null)
+        {
+            Assert.True(File.Exists(Chromium), $"{Chromium} is required (CI: apt-get install chromium).");
+            _playwright = await Playwright.CreateAsync();
+            _browser = await _playwright.Chromium.LaunchAsync(new()
+            {
+                ExecutablePath = Chromium,
+                Args = ["--ignore-certificate-errors"],
+                Timeout = 30_000,
+            });
+        }
+        return _browser;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
         _sample?.Dispose();
-        return Task.CompletedTask;
     }
 }

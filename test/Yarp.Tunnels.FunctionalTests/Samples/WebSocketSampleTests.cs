@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Playwright;
 using Yarp.Tunnels.FunctionalTests.Common;
 using static Microsoft.Playwright.Assertions;
 
@@ -13,7 +12,6 @@ namespace Yarp.Tunnels.FunctionalTests.Samples;
 [Collection(FixedPortsCollection.Name)]
 public class WebSocketSampleTests(WebSocketSampleFixture sample) : IClassFixture<WebSocketSampleFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string BackendHop = "HTTP/2 extended-connect";
 
     [Theory]
@@ -21,15 +19,9 @@ public class WebSocketSampleTests(WebSocketSampleFixture sample) : IClassFixture
     [InlineData("http://127.0.0.1:18080/", "HTTP/1.1 upgrade")]
     public async Task Chromium_EchoPage_ExchangesMessagesOverTheClientsProtocol(string pageUrl, string clientHop)
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is required (CI: apt-get install chromium).");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Args = ["--ignore-certificate-errors"],
-            Timeout = 30_000,
-        });
-        var page = await browser.NewPageAsync();
+        var browser = await sample.BrowserAsync();
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
         page.SetDefaultTimeout(20_000);
 
         var response = await page.GotoAsync(pageUrl);
