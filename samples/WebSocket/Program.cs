@@ -32,5 +32,5 @@ app.MapWhen(context => BackendListener.Is(context, FooBackend.ListenerName), bac
 
 app.UseRouting();
 app.MapGet("/", EchoPage.Serve);
-app.MapReverseProxy();
+app.MapTunnelsReverseProxy(); // YARP's MapReverseProxy plus the upgrade policy (403) and the forwarder for any token
 app.Run();

@@ -22,8 +22,9 @@ internal static class TunnelsTestHost
     /// <param name="registry">The internal listener registry the host binds into.</param>
     /// <param name="map">Endpoints mapped before the proxy.</param>
     /// <param name="services">Registrations made before the tunnels' own (e.g. a fake <see cref="TimeProvider"/>).</param>
+    /// <param name="upgrades">Map with <c>MapTunnelsReverseProxy()</c> (upgrade policy, forwarder, upgrade stats) instead of <c>MapReverseProxy()</c>.</param>
     public static Task<WebApplication> StartAsync(IConfigurationSection section, InternalListenerRegistry registry, Action<WebApplication>? map = null,
-        Action<IServiceCollection>? services = null) =>
+        Action<IServiceCollection>? services = null, bool upgrades = false) =>
         TestHost.StartAsync(b =>
         {
             services?.Invoke(b.Services);
@@ -33,7 +34,14 @@ internal static class TunnelsTestHost
         }, app =>
         {
             map?.Invoke(app);
-            app.MapReverseProxy();
+            if (upgrades)
+            {
+                app.MapTunnelsReverseProxy();
+            }
+            else
+            {
+                app.MapReverseProxy();
+            }
         });
 
     /// <summary>The port a socket TCP proxy listener bound (port 0 resolved).</summary>

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using Yarp.Tunnels.FunctionalTests.Common;
 using static Microsoft.Playwright.Assertions;
 
@@ -106,4 +109,62 @@ public class WebSocketSampleTests(WebSocketSampleFixture sample) : IClassFixture
         Assert.Equal(10, result.GetProperty("echoed").GetInt32());
         Assert.Equal(1000, result.GetProperty("closeCode").GetInt32());
     }
+
+    [Fact]
+    public async Task Foo_Http11UpgradeOn18080_Answers101ThenEchoesRawBytes()
+    {
+        using var timeout = new CancellationTokenSource(TestHost.Timeout);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, WebSocketSampleFixture.HttpPort, timeout.Token);
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /upgrade/foo HTTP/1.1\r\nHost: 127.0.0.1:18080\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n"), timeout.Token);
+
+        var received = new List<byte>();
+        var buffer = new byte[64 * 1024];
+        int headEnd;
+        while ((headEnd = IndexOf(received, "\r\n\r\n"u8)) < 0)
+        {
+            var read = await socket.ReceiveAsync(buffer, timeout.Token);
+            Assert.True(read > 0, $"closed before the response head: {Encoding.ASCII.GetString([.. received])}{Environment.NewLine}{sample.Output}");
+            received.AddRange(buffer.AsSpan(0, read));
+        }
+        var head = Encoding.ASCII.GetString([.. received.Take(headEnd)]);
+        Assert.StartsWith("HTTP/1.1 101 Switching Protocols", head, StringComparison.Ordinal);
+        Assert.Contains("Upgrade: foo", head, StringComparison.OrdinalIgnoreCase);
+
+        // Raw bytes both ways (256 KiB: many reads and writes on each hop), echoed back byte for byte.
+        var payload = RandomNumberGenerator.GetBytes(256 * 1024);
+        await socket.SendAsync(payload, timeout.Token);
+        var echo = new List<byte>(received.Skip(headEnd + 4));
+        while (echo.Count < payload.Length)
+        {
+            var count = await socket.ReceiveAsync(buffer, timeout.Token);
+            Assert.True(count > 0, $"closed after {echo.Count} of {payload.Length} echoed bytes{Environment.NewLine}{sample.Output}");
+            echo.AddRange(buffer.AsSpan(0, count));
+        }
+        Bytes.AssertEqual(payload, echo.ToArray(), "foo echo");
+    }
+
+    [Theory]
+    [InlineData("/ws/echo", "bar")]
+    [InlineData("/ws/echo", "foo")]
+    [InlineData("/upgrade/foo", "bar")]
+    [InlineData("/upgrade/foo", "websocket")]
+    public async Task Upgrade_TokenNotAllowedOnTheRoute_Refused403AndConnectionClosed(string path, string token)
+    {
+        var curl = ToolProcess.Require("curl");
+        var result = await ToolProcess.RunAsync(curl,
+        [
+            "-sS", "-i", "--http1.1", "--max-time", "10",
+            "-H", "Connection: Upgrade", "-H", $"Upgrade: {token}",
+            "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            $"http://127.0.0.1:18080{path}",
+        ]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("HTTP/1.1 403", result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", result.StdoutText, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"'{token}' is not allowed", result.StdoutText, StringComparison.Ordinal);
+    }
+
+    private static int IndexOf(List<byte> haystack, ReadOnlySpan<byte> needle) =>
+        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(haystack).IndexOf(needle);
 }

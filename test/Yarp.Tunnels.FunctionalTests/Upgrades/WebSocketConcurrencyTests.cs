@@ -12,6 +12,7 @@ namespace Yarp.Tunnels.FunctionalTests.Upgrades;
 public class WebSocketConcurrencyTests
 {
     private const int Sockets = 2000;
+    private const string UpgradesActive = "http.front.downstream_cx_upgrades_active";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     private enum Ending
@@ -25,7 +26,8 @@ public class WebSocketConcurrencyTests
     /// <summary>
     /// 2,000 WebSockets open at once through the gateway (HTTP/1.1 and h2c clients × HTTP/1.1 and HTTP/2 backends on
     /// internal listeners), then each ended at random by a close handshake or an abort from either end: every gauge of
-    /// the gateway and the backend returns to 0.
+    /// the gateway (<c>downstream_cx_upgrades_active</c>, in-flight requests, upgraded and open connections) and of the
+    /// backend (in-flight requests, internal listener connections) returns to 0.
     /// </summary>
     [Fact]
     public async Task Forward_2000ConcurrentWebSocketsEndedAtRandomFromBothEnds_AllGaugesBackToZero()
@@ -56,7 +58,7 @@ public class WebSocketConcurrencyTests
             ["Clusters:h2:HttpRequest:VersionPolicy"] = "RequestVersionExact",
             ["Clusters:h2:Destinations:d1:Address"] = "envoy-internal://ws-h2",
         });
-        await using var gateway = await TunnelsTestHost.StartAsync(section, registry);
+        await using var gateway = await TunnelsTestHost.StartAsync(section, registry, upgrades: true);
         using var gatewayGauges = new HostGauges(gateway.Services);
         using var backendGauges = new HostGauges(backend.Services);
         using var invoker = WebSocketClients.CreateInvoker();
@@ -89,6 +91,7 @@ public class WebSocketConcurrencyTests
         {
             Assert.True(backendGauges[HostGauges.ActiveRequests] == Sockets, $"{context}: {backendGauges[HostGauges.ActiveRequests]} WebSockets open at the backend");
             Assert.True(gatewayGauges[HostGauges.ActiveRequests] == Sockets, $"{context}: {gatewayGauges[HostGauges.ActiveRequests]} WebSockets open at the gateway");
+            await gateway.WaitForStatAsync(UpgradesActive, Sockets, Bound);
 
             await Task.WhenAll(Enumerable.Range(0, Sockets).Select(i => EndAsync(sockets[i], endings[i], timeout.Token)));
         }
@@ -100,6 +103,8 @@ public class WebSocketConcurrencyTests
             }
         }
 
+        await gateway.WaitForStatAsync(UpgradesActive, 0, Bound);
+        await gateway.WaitForStatAsync("http.front.downstream_cx_upgrades_total", Sockets, Bound);
         await gatewayGauges.WaitForAsync(HostGauges.ActiveRequests, 0, Bound);
         await gatewayGauges.WaitForAsync(HostGauges.ActiveUpgradedConnections, 0, Bound);
         await backendGauges.WaitForAsync(HostGauges.ActiveRequests, 0, Bound);

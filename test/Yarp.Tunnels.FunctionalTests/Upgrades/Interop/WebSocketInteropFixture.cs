@@ -59,7 +59,7 @@ public sealed class WebSocketInteropFixture : IAsyncLifetime
             ["Clusters:h2:Destinations:d1:Address"] = "envoy-internal://ws-h2",
             ["Clusters:node:Destinations:d1:Address"] = $"http://127.0.0.1:{_node.Port}",
         });
-        _gateway = await TunnelsTestHost.StartAsync(section, registry, app => app.Use(Record(_gatewayHops)));
+        _gateway = await TunnelsTestHost.StartAsync(section, registry, app => app.Use(Record(_gatewayHops)), upgrades: true);
     }
 
     private static Func<HttpContext, RequestDelegate, Task> Record(ConcurrentDictionary<string, string> hops) => (context, next) =>
