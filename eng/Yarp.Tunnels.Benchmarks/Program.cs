@@ -24,10 +24,17 @@
 //       toward a backend that never reads until the proxy stops reading). Prints the GC's committed bytes (after an
 //       aggressive collection) and VmData added per connection. About a minute.
 //
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32]
+//       One process, one run: WebSocket echo round trips (p50/p99 on one socket) and messages/s (--connections sockets,
+//       one message in flight each) straight to a Kestrel echo, through the Yarp.Tunnels gateway (Protocols Auto,
+//       MapTunnelsReverseProxy) and through nginx (HTTP/1.1 Upgrade recipe; apt-get install nginx, exits 1 without it),
+//       over HTTP/1.1 and HTTP/2 (RFC 8441; nginx has no WebSocket over HTTP/2). About 1 minute with the defaults.
+//
 // Figures on a shared or 2-core machine drift 20-40% between runs: compare only ratios measured within one run.
 using BenchmarkDotNet.Running;
 using Yarp.Tunnels.Benchmarks.E2e;
 using Yarp.Tunnels.Benchmarks.Micro;
+using Yarp.Tunnels.Benchmarks.WebSocket;
 
 var mode = args.Length > 0 ? args[0] : "";
 var rest = args.Length > 0 ? args[1..] : [];
@@ -43,9 +50,12 @@ switch (mode)
         return await E2eRunner.RunAsync(rest);
     case "memory":
         return await MemoryRunner.RunAsync(rest);
+    case "websocket":
+        return await WebSocketRunner.RunAsync(rest);
     default:
         Console.Error.WriteLine("usage: dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- micro [BenchmarkDotNet args]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32]");
         return 2;
 }

@@ -153,7 +153,7 @@ internal static class E2eRunner
         _ => value.ToString("0.00", CultureInfo.InvariantCulture),
     };
 
-    private static double ReadOption(string[] args, string name, double fallback)
+    internal static double ReadOption(string[] args, string name, double fallback)
     {
         var index = Array.IndexOf(args, name);
         if (index < 0)

@@ -99,7 +99,7 @@ internal static class Hosts
     public static int Port(WebApplication app) => new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
         .Addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal))).Port;
 
-    private static async Task<WebApplication> StartAsync(Action<WebApplicationBuilder> configure, Action<WebApplication> map)
+    internal static async Task<WebApplication> StartAsync(Action<WebApplicationBuilder> configure, Action<WebApplication> map)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
@@ -113,7 +113,7 @@ internal static class Hosts
         return app;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Yarp.Tunnels.Benchmarks.E2e;
+
+namespace Yarp.Tunnels.Benchmarks.WebSocket;
+
+/// <summary>nginx as a WebSocket reverse proxy on loopback, from a temporary config (the usual Upgrade/Connection recipe).</summary>
+internal sealed class Nginx : IAsyncDisposable
+{
+    public const string InstallHint = "nginx is required for the WebSocket benchmark's peer row (Debian/Ubuntu: apt-get install nginx).";
+
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private Nginx(Process process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static string? Find() => new[] { "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists);
+
+    public static async Task<Nginx> StartAsync(string nginx, int backendPort)
+    {
+        var port = Hosts.FreePort();
+        var directory = Directory.CreateTempSubdirectory("yarp-tunnels-ws-nginx-").FullName;
+        var config = string.Create(CultureInfo.InvariantCulture, $$"""
+            daemon off;
+            worker_processes auto;
+            pid {{directory}}/nginx.pid;
+            error_log {{directory}}/error.log warn;
+            events { worker_connections 4096; }
+            http {
+                access_log off;
+                client_body_temp_path {{directory}}/body;
+                proxy_temp_path {{directory}}/proxy;
+                fastcgi_temp_path {{directory}}/fastcgi;
+                uwsgi_temp_path {{directory}}/uwsgi;
+                scgi_temp_path {{directory}}/scgi;
+                server {
+                    listen 127.0.0.1:{{port}};
+                    location / {
+                        proxy_pass http://127.0.0.1:{{backendPort}};
+                        proxy_http_version 1.1;
+                        proxy_set_header Upgrade $http_upgrade;
+                        proxy_set_header Connection "upgrade";
+                        proxy_set_header Host $host;
+                        proxy_read_timeout 1h;
+                    }
+                }
+            }
+            """);
+        var path = Path.Combine(directory, "nginx.conf");
+        await File.WriteAllTextAsync(path, config);
+        var info = new ProcessStartInfo(nginx) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in new[] { "-p", directory, "-c", path })
+        {
+            info.ArgumentList.Add(argument);
+        }
+        var process = Process.Start(info) ?? throw new InvalidOperationException("nginx did not start.");
+        var result = new Nginx(process, directory, port);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                var error = await process.StandardError.ReadToEndAsync();
+                await result.DisposeAsync();
+                throw new InvalidOperationException($"nginx exited ({process.ExitCode}): {error}");
+            }
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await probe.ConnectAsync(IPAddress.Loopback, port);
+                return result;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
