@@ -9,6 +9,8 @@ using Yarp.Tunnels.InternalListeners;
 
 namespace Yarp.Tunnels.FunctionalTests.Upgrades;
 
+/// <summary>Runs alone: 2,000 WebSockets take both cores for seconds and would starve the timing of parallel tests.</summary>
+[Collection(NonParallelCollection.Name)]
 public class WebSocketConcurrencyTests
 {
     private const int Sockets = 2000;
