@@ -32,7 +32,7 @@ public sealed class UpgradeTrackingTests : IAsyncLifetime
             ["Routes:track-ws:Match:Path"] = "/ws",
             ["Routes:track-idle:ClusterId"] = "backend",
             ["Routes:track-idle:Match:Path"] = "/idle/ws",
-            ["Routes:track-idle:UpgradeIdleTimeout"] = "00:00:00.300",
+            ["Routes:track-idle:UpgradeIdleTimeout"] = "00:00:01",
             ["Routes:track-idle:Transforms:0:PathRemovePrefix"] = "/idle",
             ["Routes:track-foo:ClusterId"] = "foo",
             ["Routes:track-foo:Match:Path"] = "/foo/{**rest}",
