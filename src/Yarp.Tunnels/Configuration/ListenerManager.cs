@@ -243,8 +243,8 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                entry.Error = ex;
                 Log.BindFailed(_logger, spec.Name, spec.Config.Address ?? "", ex);
+                entry.Error = ex;
                 if (throwOnBindFailure)
                 {
                     throw new InvalidOperationException($"Listener '{spec.Name}' could not bind {spec.Config.Address}: {ex.Message}", ex);

@@ -55,7 +55,7 @@ public class ListenerStateTests
         var failed = await host.App.WaitForListenerAsync("taken", ListenerState.Failed);
         Assert.NotNull(failed.Error);
         Assert.Empty(failed.BoundEndPoints);
-        Assert.Contains(host.Errors.Messages, m => m.Contains("Listener 'taken' could not bind", StringComparison.Ordinal));
+        await ListenerReloadTests.WaitUntilAsync(() => host.Errors.Messages.Any(m => m.Contains("Listener 'taken' could not bind", StringComparison.Ordinal)), "the bind failure logged");
 
         squatter.Close();
         await host.WriteAsync(Json($$"""
