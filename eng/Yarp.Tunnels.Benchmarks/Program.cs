@@ -26,8 +26,8 @@
 //
 //   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32]
 //       One process, one run: WebSocket echo round trips (p50/p99 on one socket) and messages/s (--connections sockets,
-//       one message in flight each) straight to a Kestrel echo, through the Yarp.Tunnels gateway (Protocols Auto,
-//       MapTunnelsReverseProxy) and through nginx (HTTP/1.1 Upgrade recipe; apt-get install nginx, exits 1 without it),
+//       one message in flight each) straight to a Kestrel echo, through the Yarp.Tunnels gateway (its own process:
+//       Protocols Auto, MapTunnelsReverseProxy) and through nginx (HTTP/1.1 Upgrade recipe; apt-get install nginx, exits 1 without it),
 //       over HTTP/1.1 and HTTP/2 (RFC 8441; nginx has no WebSocket over HTTP/2). About 1 minute with the defaults.
 //
 // Figures on a shared or 2-core machine drift 20-40% between runs: compare only ratios measured within one run.
@@ -52,6 +52,8 @@ switch (mode)
         return await MemoryRunner.RunAsync(rest);
     case "websocket":
         return await WebSocketRunner.RunAsync(rest);
+    case GatewayProcess.Mode:
+        return await GatewayProcess.RunAsync(rest);
     default:
         Console.Error.WriteLine("usage: dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- micro [BenchmarkDotNet args]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");

@@ -37,9 +37,8 @@ internal static class WebSocketHosts
     /// <c>Protocols: Auto</c> listener (HTTP/1.1 and h2c, like the WebSocket sample's 18080); <c>/h1/ws</c> goes to the
     /// backend over HTTP/1.1, <c>/h2/ws</c> over HTTP/2 (RFC 8441).
     /// </summary>
-    public static async Task<(WebApplication App, int Port)> StartGatewayAsync(Backend backend)
+    public static async Task<WebApplication> StartGatewayAsync(int port, int backendHttp1Port, int backendHttp2Port)
     {
-        var port = Hosts.FreePort();
         var settings = new Dictionary<string, string?>
         {
             ["ReverseProxy:Listeners:front:Address"] = $"tcp://127.0.0.1:{port}",
@@ -52,10 +51,10 @@ internal static class WebSocketHosts
             ["ReverseProxy:Routes:h2:Transforms:0:PathRemovePrefix"] = "/h2",
             ["ReverseProxy:Clusters:h1:HttpRequest:Version"] = "1.1",
             ["ReverseProxy:Clusters:h1:HttpRequest:VersionPolicy"] = "RequestVersionExact",
-            ["ReverseProxy:Clusters:h1:Destinations:d1:Address"] = $"http://127.0.0.1:{backend.Http1Port}",
+            ["ReverseProxy:Clusters:h1:Destinations:d1:Address"] = $"http://127.0.0.1:{backendHttp1Port}",
             ["ReverseProxy:Clusters:h2:HttpRequest:Version"] = "2",
             ["ReverseProxy:Clusters:h2:HttpRequest:VersionPolicy"] = "RequestVersionExact",
-            ["ReverseProxy:Clusters:h2:Destinations:d1:Address"] = $"http://127.0.0.1:{backend.Http2Port}",
+            ["ReverseProxy:Clusters:h2:Destinations:d1:Address"] = $"http://127.0.0.1:{backendHttp2Port}",
         };
         var app = await Hosts.StartAsync(builder =>
         {
@@ -63,7 +62,7 @@ internal static class WebSocketHosts
             var section = builder.Configuration.GetSection("ReverseProxy");
             builder.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section, new InternalListenerRegistry());
         }, app => app.MapTunnelsReverseProxy());
-        return (app, port);
+        return app;
     }
 
     private static async Task EchoAsync(HttpContext context)

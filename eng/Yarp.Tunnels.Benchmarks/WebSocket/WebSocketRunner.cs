@@ -48,14 +48,14 @@ internal static class WebSocketRunner
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- CPUs available to this process: {Environment.ProcessorCount}; {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}; GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}."));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- {size}-byte binary messages. Round trips: {messages} per path on one WebSocket, one message in flight. Messages/s: {connections} WebSockets per path, each with one message in flight, {duration.TotalSeconds:0.#} s per path; both in {rounds} interleaved rounds after a warm-up."));
-        Console.WriteLine("- Clients (ClientWebSocket), gateway and backend (Kestrel echo) run in this process; nginx runs as its own processes (worker_processes auto).");
+        Console.WriteLine("- Clients (ClientWebSocket) and the backend (Kestrel echo) run in this process; the gateway runs as its own process (this program's websocket-gateway mode), nginx as its own processes (worker_processes auto).");
         Console.WriteLine("- WARNING: figures on a shared or 2-core machine drift 20-40% between runs; compare the ratios measured within one run.");
         Console.WriteLine();
 
         var backend = await WebSocketHosts.StartBackendAsync();
         await using var backendApp = backend.App;
-        var (gatewayApp, gatewayPort) = await WebSocketHosts.StartGatewayAsync(backend);
-        await using var gateway = gatewayApp;
+        await using var gateway = await GatewayProcess.StartAsync(backend);
+        var gatewayPort = gateway.Port;
         await using var proxy = await Nginx.StartAsync(nginx, backend.Http1Port);
 
         PathSpec[] specs =
