@@ -253,6 +253,12 @@ internal sealed partial class UpgradeForwarderMiddleware
         var stats = Stats(context);
         var counters = new RelayCounters(stats[StatNames.DownstreamCxRxBytesTotal], stats[StatNames.DownstreamCxTxBytesTotal], UpstreamReceived: null, UpstreamSent: null);
         var relay = new TcpRelay(downstream, upstream, counters, Timeout.InfiniteTimeSpan, _timeProvider);
+        // An HTTP/2 client's RST_STREAM after its END_STREAM reaches no read any more, and a backend without a half-close
+        // may never write again: without this the upgrade stayed open until the backend ended it. (Not on HTTP/1.1,
+        // where Kestrel signals RequestAborted for the client's half-close, which ends the upgrade gracefully instead.)
+        await using var clientReset = http1Client
+            ? default
+            : context.RequestAborted.UnsafeRegister(static state => ((TcpRelay)state!).Abort(), relay);
         await relay.RunAsync().ConfigureAwait(false);
         Log.Ended(_logger, upgrade.UpgradeType);
     }

@@ -27,12 +27,13 @@ public class UpgradeForwarderMiddlewareTests
     /// <summary>Every gateway counted the upgrades it established, and none is still open.</summary>
     private static async Task AssertUpgradesEndedAsync(long established, params WebApplication?[] gateways)
     {
-        foreach (var gateway in gateways.OfType<WebApplication>())
+        foreach (var (gateway, index) in gateways.OfType<WebApplication>().Select((g, i) => (g, i)))
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(TestHost.Timeout);
             while (gateway.Stats().GetValueOrDefault(UpgradeForwarderGateway.UpgradesActive) != 0)
             {
-                await Task.Delay(20, timeout.Token);
+                Assert.False(timeout.IsCancellationRequested, $"Gateway {index}'s upgrade is still open after {TestHost.Timeout}.");
+                await Task.Delay(20);
             }
             Assert.Equal(established, gateway.Stats().GetValueOrDefault(UpgradeForwarderGateway.UpgradesTotal));
         }
@@ -279,6 +280,34 @@ public class UpgradeForwarderMiddlewareTests
         Assert.Equal(1, result.RootElement.GetProperty("reset").GetInt32()); // PROTOCOL_ERROR, from Kestrel's HTTP/2 layer
         Assert.Equal(401, result.RootElement.GetProperty("next_status").GetInt32());
         Assert.Equal("/refuse/401", Assert.Single(backend.Received).PathAndQuery);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_Http2ClientResetsAfterEndStream_UpgradeToBackendWithoutHalfCloseEnds()
+    {
+        // Gateway B of the two-hop tests on a socket: the HTTP/1.1 backend has no half-close, so after the client's
+        // END_STREAM only the client's RST_STREAM (what SocketsHttpHandler sends when gateway A disposes its stream) can
+        // end the upgrade; it used to stay open until the backend ended it.
+        await using var backend = await UpgradeForwarderBackend.StartAsync(HttpProtocols.Http1);
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(),
+            backend.Address, "1.1", HttpProtocols.Http2);
+        var script = Path.Combine(AppContext.BaseDirectory, "Upgrades", "h2_extended_connect.py");
+        using var client = ToolProcess.StartBackground("/usr/bin/python3",
+            [script, TestHost.Address(gateway).Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "reset", "/up/x"]);
+
+        // The script prints once its reset was acknowledged, then holds the connection open: only the reset can end the upgrade.
+        using var timeout = new CancellationTokenSource(TestHost.Timeout);
+        while (!client.Output.Contains('}', StringComparison.Ordinal))
+        {
+            Assert.False(client.HasExited || timeout.IsCancellationRequested, "The HTTP/2 client did not reset its stream: " + client.Output);
+            await Task.Delay(20);
+        }
+        using var result = System.Text.Json.JsonDocument.Parse(client.Output);
+        Assert.Equal(200, result.RootElement.GetProperty("status").GetInt32());
+        Assert.EndsWith("ping", result.RootElement.GetProperty("data").GetString(), StringComparison.Ordinal);
+        await AssertUpgradesEndedAsync(1, gateway);
+        Assert.False(client.HasExited, "The client's connection must still be open: " + client.Output);
+        Assert.Equal("ping", Assert.Single(backend.Received).Text);
     }
 
     private static async Task<System.Text.Json.JsonDocument> RunH2ClientAsync(int port, string mode, string path, string method = "GET")

@@ -4,6 +4,9 @@ usage: h2_extended_connect.py PORT MODE [PATH] [METHOD]
   MODE tunnel   extended CONNECT with :protocol foo (and x-yarp-tunnels-upgrade-method METHOD unless GET): sends
                 "early" right behind the HEADERS, then "ping quit" with END_STREAM once the 200 arrived, reads to
                 END_STREAM; prints {"status", "data", "ended"}.
+  MODE reset    extended CONNECT with :protocol foo: once the 200 arrived sends "ping" with END_STREAM, reads its echo,
+                then resets the stream (CANCEL) and, once a PING was acknowledged after it, prints {"status", "data"}
+                and keeps the connection open until killed (at most the socket timeout).
   MODE no-path  an extended CONNECT without :path (malformed, RFC 8441 section 4), then a GET on a second stream;
                 prints {"reset": error code or null, "next_status"}.
 """
@@ -13,6 +16,7 @@ import sys
 
 import h2.config
 import h2.connection
+import h2.errors
 import h2.events
 import h2.settings
 
@@ -78,6 +82,31 @@ if mode == "tunnel":
         return isinstance(event, h2.events.StreamReset)
     pump(on_data)
     print(json.dumps(result))
+elif mode == "reset":
+    conn.send_headers(1, [(":method", "CONNECT"), (":protocol", "foo"), (":scheme", "http"), (":path", path), (":authority", "gateway")])
+    sock.sendall(conn.data_to_send())
+    result = {"status": None, "data": ""}
+
+    def on_response(event):
+        if isinstance(event, h2.events.ResponseReceived):
+            result["status"] = int(dict(event.headers)[":status"])
+            return True
+        return isinstance(event, h2.events.StreamReset)
+    pump(on_response)
+    conn.send_data(1, b"ping", end_stream=True)
+    sock.sendall(conn.data_to_send())
+
+    def on_echo(event):
+        if isinstance(event, h2.events.DataReceived):
+            result["data"] += event.data.decode("ascii")
+        return result["data"].endswith("ping") or isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset))
+    pump(on_echo)
+    conn.reset_stream(1, error_code=h2.errors.ErrorCodes.CANCEL)
+    conn.ping(b"resetack")
+    sock.sendall(conn.data_to_send())
+    pump(lambda e: isinstance(e, h2.events.PingAckReceived))
+    print(json.dumps(result), flush=True)
+    pump(lambda e: isinstance(e, h2.events.ConnectionTerminated))
 elif mode == "no-path":
     conn.send_headers(1, [(":method", "CONNECT"), (":protocol", "foo"), (":scheme", "http"), (":authority", "gateway")])
     sock.sendall(conn.data_to_send())
