@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
 namespace Yarp.Tunnels.Configuration;
@@ -17,15 +16,16 @@ internal static class ListenerConfigReader
         foreach (var section in listenersSection.GetChildren())
         {
             var name = section.Key;
+            var where = $"Listener '{name}'";
             var tcp = section.GetSection("TcpProxy");
             var certificate = section.GetSection("Certificate");
             result.Add(new ListenerConfig
             {
                 Name = name,
                 Address = section["Address"],
-                Protocols = ReadEnum<ListenerProtocols>(section, "Protocols", name, errors),
-                BufferSizeKb = ReadInt(section, "BufferSizeKb", name, errors),
-                DrainTimeout = ReadTimeSpan(section, "DrainTimeout", name, errors),
+                Protocols = ConfigValueReader.ReadEnum<ListenerProtocols>(section, "Protocols", where, errors),
+                BufferSizeKb = ConfigValueReader.ReadInt(section, "BufferSizeKb", where, errors),
+                DrainTimeout = ConfigValueReader.ReadTimeSpan(section, "DrainTimeout", where, errors),
                 StatPrefix = section["StatPrefix"],
                 Certificate = certificate.Exists()
                     ? new ListenerCertificateConfig { Path = certificate["Path"], KeyPath = certificate["KeyPath"], Password = certificate["Password"] }
@@ -35,60 +35,12 @@ internal static class ListenerConfigReader
                     {
                         ClusterId = tcp["ClusterId"],
                         StatPrefix = tcp["StatPrefix"],
-                        IdleTimeout = ReadTimeSpan(tcp, "IdleTimeout", name, errors),
-                        ConnectTimeout = ReadTimeSpan(tcp, "ConnectTimeout", name, errors),
+                        IdleTimeout = ConfigValueReader.ReadTimeSpan(section, "TcpProxy:IdleTimeout", where, errors),
+                        ConnectTimeout = ConfigValueReader.ReadTimeSpan(section, "TcpProxy:ConnectTimeout", where, errors),
                     }
                     : null,
             });
         }
         return result;
     }
-
-    private static int? ReadInt(IConfiguration section, string key, string listener, IList<string> errors)
-    {
-        var value = section[key];
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var result))
-        {
-            return result;
-        }
-        errors.Add($"Listener '{listener}': {Path(section, key)} '{value}' is not an integer.");
-        return null;
-    }
-
-    private static TimeSpan? ReadTimeSpan(IConfiguration section, string key, string listener, IList<string> errors)
-    {
-        var value = section[key];
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-        if (TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var result))
-        {
-            return result;
-        }
-        errors.Add($"Listener '{listener}': {Path(section, key)} '{value}' is not a time span (hh:mm:ss).");
-        return null;
-    }
-
-    private static T? ReadEnum<T>(IConfiguration section, string key, string listener, IList<string> errors) where T : struct, Enum
-    {
-        var value = section[key];
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-        if (Enum.TryParse<T>(value, ignoreCase: true, out var result) && Enum.IsDefined(result))
-        {
-            return result;
-        }
-        errors.Add($"Listener '{listener}': {Path(section, key)} '{value}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
-        return null;
-    }
-
-    private static string Path(IConfiguration section, string key) =>
-        section is IConfigurationSection { Key: "TcpProxy" } ? "TcpProxy:" + key : key;
 }

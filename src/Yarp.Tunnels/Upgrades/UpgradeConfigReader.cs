@@ -1,5 +1,5 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Yarp.Tunnels.Configuration;
 
 namespace Yarp.Tunnels.Upgrades;
 
@@ -28,7 +28,7 @@ internal static class UpgradeConfigReader
             gateway = reverseProxySection.GetSection(UpgradesKey).GetChildren().Select(entry => new UpgradeConfig
             {
                 UpgradeType = entry["UpgradeType"],
-                Enabled = ReadBool(entry, "Enabled", $"{UpgradesKey}[{entry.Key}]", errors) ?? true,
+                Enabled = ConfigValueReader.ReadBool(entry, "Enabled", $"{UpgradesKey}[{entry.Key}]", errors) ?? true,
                 Chain = entry["Chain"],
             }).ToList();
         }
@@ -38,7 +38,7 @@ internal static class UpgradeConfigReader
             var where = $"Route '{route.Key}'";
             var hasUpgrades = HasChild(route, UpgradesKey);
             var hasConnect = HasChild(route, ConnectKey);
-            var idle = ReadTimeSpan(route, IdleTimeoutKey, where, errors);
+            var idle = ConfigValueReader.ReadTimeSpan(route, IdleTimeoutKey, where, errors);
             if (!hasUpgrades && !hasConnect && idle is null)
             {
                 continue;
@@ -48,10 +48,10 @@ internal static class UpgradeConfigReader
                 Upgrades = route.GetSection(UpgradesKey).GetChildren().Select(entry => new RouteUpgradeConfig
                 {
                     UpgradeType = entry["UpgradeType"],
-                    Enabled = ReadBool(entry, "Enabled", $"{where}: {UpgradesKey}[{entry.Key}]", errors) ?? true,
+                    Enabled = ConfigValueReader.ReadBool(entry, "Enabled", $"{where}: {UpgradesKey}[{entry.Key}]", errors) ?? true,
                 }).ToList(),
                 // A Connect block enables CONNECT on the route unless it says Enabled: false (DESIGN §9.2).
-                ConnectEnabled = hasConnect ? ReadBool(route.GetSection(ConnectKey), "Enabled", $"{where}: {ConnectKey}", errors) ?? true : null,
+                ConnectEnabled = hasConnect ? ConfigValueReader.ReadBool(route.GetSection(ConnectKey), "Enabled", $"{where}: {ConnectKey}", errors) ?? true : null,
                 UpgradeIdleTimeout = idle,
             };
         }
@@ -61,34 +61,4 @@ internal static class UpgradeConfigReader
     // An empty object or array in JSON is a key with a null value and no children, which Exists() does not see.
     private static bool HasChild(IConfiguration section, string key) =>
         section.GetChildren().Any(child => string.Equals(child.Key, key, StringComparison.OrdinalIgnoreCase));
-
-    private static bool? ReadBool(IConfiguration section, string key, string where, IList<string> errors)
-    {
-        var value = section[key];
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-        if (bool.TryParse(value, out var result))
-        {
-            return result;
-        }
-        errors.Add($"{where}: {key} '{value}' is not a boolean (true or false).");
-        return null;
-    }
-
-    private static TimeSpan? ReadTimeSpan(IConfiguration section, string key, string where, IList<string> errors)
-    {
-        var value = section[key];
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-        if (TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var result))
-        {
-            return result;
-        }
-        errors.Add($"{where}: {key} '{value}' is not a time span (hh:mm:ss).");
-        return null;
-    }
 }
