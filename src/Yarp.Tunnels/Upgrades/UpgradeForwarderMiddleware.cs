@@ -265,7 +265,7 @@ internal sealed partial class UpgradeForwarderMiddleware
 
     /// <summary>The upgraded bytes count in the HTTP listener's scope (<c>http.&lt;prefix&gt;.downstream_cx_*_bytes_total</c>).</summary>
     private StatScope Stats(HttpContext context) =>
-        _metrics.Scope(StatNames.HttpFamily, context.Features.Get<IHttpListenerFeature>()?.StatPrefix ?? UpgradePolicyMiddleware.FallbackStatPrefix);
+        _metrics.Scope(StatNames.HttpFamily, HttpStatPrefix.Of(context.Features));
 
     private void Fail(HttpContext context, ForwarderError error, int status, IUpgradeRequestFeature upgrade, string prefix, Exception ex)
     {

@@ -19,9 +19,6 @@ namespace Yarp.Tunnels.Upgrades;
 internal sealed partial class UpgradePolicyMiddleware(RequestDelegate next, UpgradePolicyManager policies, TunnelMetrics metrics,
     TimeProvider timeProvider, ILogger<UpgradePolicyMiddleware> logger)
 {
-    /// <summary>The <c>http.&lt;prefix&gt;</c> of requests that did not arrive on a Yarp.Tunnels listener.</summary>
-    public const string FallbackStatPrefix = "default";
-
     public Task InvokeAsync(HttpContext context)
     {
         if (!UpgradeRequest.TryDetect(context, out var upgradeType, out var kind))
@@ -31,7 +28,7 @@ internal sealed partial class UpgradePolicyMiddleware(RequestDelegate next, Upgr
 
         var routeId = context.Features.Get<IReverseProxyFeature>()?.Route.Config.RouteId;
         var decision = policies.Current.Decide(routeId, upgradeType);
-        var stats = metrics.Scope(StatNames.HttpFamily, context.Features.Get<IHttpListenerFeature>()?.StatPrefix ?? FallbackStatPrefix);
+        var stats = metrics.Scope(StatNames.HttpFamily, HttpStatPrefix.Of(context.Features));
         if (!decision.Allowed)
         {
             stats[StatNames.DownstreamRqWsOnNonWsRoute].Increment();
