@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -20,9 +19,8 @@ public class HttpsListenerTests
         var dir = Directory.CreateTempSubdirectory("yarp-tunnels-tls");
         try
         {
-            using var key = RSA.Create(2048);
-            var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            using var certificate = TestCertificates.CreateSelfSigned();
+            using var key = certificate.GetRSAPrivateKey()!;
             var certPath = Path.Combine(dir.FullName, "cert.pem");
             var keyPath = Path.Combine(dir.FullName, "key.pem");
             await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
