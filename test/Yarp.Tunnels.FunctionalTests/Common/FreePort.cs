@@ -13,6 +13,17 @@ internal static class FreePort
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
+    /// <summary>
+    /// A loopback socket bound but not listening: connects to its port are refused, and while it is kept no parallel
+    /// test can take the port.
+    /// </summary>
+    public static Socket BindRefusing()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
+    }
+
     /// <summary>Polls until something accepts on <paramref name="port"/> (or stops accepting, when <paramref name="accepting"/> is false).</summary>
     public static async Task WaitAsync(int port, bool accepting = true)
     {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Yarp.ReverseProxy.Model;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.TcpProxy;
@@ -53,9 +52,7 @@ public class SocketUpstreamConnectorTests
     [Fact]
     public async Task ConnectAsync_PortBoundButNotListening_ConnectFailed()
     {
-        // Bound and kept, so no parallel test can take the port: connects to it are refused.
-        using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        bound.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var bound = FreePort.BindRefusing();
         var connector = new SocketUpstreamConnector(TimeProvider.System);
 
         var result = await connector.ConnectAsync(Request($"tcp://127.0.0.1:{((IPEndPoint)bound.LocalEndPoint!).Port}"), TestHost.TimeoutToken());

@@ -177,9 +177,7 @@ public class TcpProxyListenerTests
     public async Task Connect_UpstreamRefuses_DownstreamClosedAndConnectFailCounted(bool throughInternalListener)
     {
         var registry = new InternalListenerRegistry();
-        // Bound and kept but not listening: connects are refused, and no parallel test can take the port.
-        using var dead = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        dead.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var dead = FreePort.BindRefusing();
         await using var host = await TunnelsTestHost.StartAsync(Config($"tcp://127.0.0.1:{((IPEndPoint)dead.LocalEndPoint!).Port}", throughInternalListener), registry);
 
         await AssertEndedAsync(host.TcpProxyPort("front"));
