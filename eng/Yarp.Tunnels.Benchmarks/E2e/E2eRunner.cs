@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Yarp.Tunnels.InternalListeners;
 
@@ -36,7 +35,7 @@ internal static class E2eRunner
 
         Console.WriteLine("# Yarp.Tunnels end-to-end: internal vs loopback");
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- CPUs available to this process: {Environment.ProcessorCount}; {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}; GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}."));
+        Console.WriteLine(BenchmarkMachine.Describe());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- {duration.TotalSeconds:0.#} s per measurement and chain, in {rounds} interleaved rounds each after a {warmup.TotalSeconds:0.#} s warm-up. Clients, proxies and backends run in this process; the HTTP load comes from h2load."));
         Console.WriteLine("- WARNING: figures on a shared or 2-core machine drift 20-40% between runs (client, proxies and backends share the same cores); compare the ratios measured within one run.");
         Console.WriteLine();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using Yarp.Tunnels.Benchmarks.E2e;
 
@@ -46,7 +45,7 @@ internal static class WebSocketRunner
 
         Console.WriteLine("# Yarp.Tunnels WebSocket: gateway vs direct vs nginx");
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- CPUs available to this process: {Environment.ProcessorCount}; {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}; GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}."));
+        Console.WriteLine(BenchmarkMachine.Describe());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- {size}-byte binary messages. Round trips: {messages} per path on one WebSocket, one message in flight. Messages/s: {connections} WebSockets per path, each with one message in flight, {duration.TotalSeconds:0.#} s per path; both in {rounds} interleaved rounds after a warm-up."));
         Console.WriteLine("- Clients (ClientWebSocket) and the backend (Kestrel echo) run in this process; the gateway runs as its own process (this program's websocket-gateway mode), nginx as its own processes (worker_processes auto).");
         Console.WriteLine("- WARNING: figures on a shared or 2-core machine drift 20-40% between runs; compare the ratios measured within one run.");
