@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Shared;
 
 namespace Yarp.Tunnels.Benchmarks.E2e;
 
@@ -139,12 +140,7 @@ internal static class MemoryRunner
 
     private static (long Committed, long VmData) Measure()
     {
-        for (var i = 0; i < 2; i++)
-        {
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            GC.WaitForPendingFinalizers();
-        }
-        var committed = GC.GetGCMemoryInfo(GCKind.FullBlocking).TotalCommittedBytes;
+        var committed = CommittedMemory.Measure();
         var vmData = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmData:", StringComparison.Ordinal));
         return (committed, long.Parse(vmData.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024);
     }

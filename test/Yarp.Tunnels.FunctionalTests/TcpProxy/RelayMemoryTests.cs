@@ -6,6 +6,7 @@ using Yarp.Tunnels.TcpProxy;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Xunit.Abstractions;
+using Yarp.Tunnels.Shared;
 
 namespace Yarp.Tunnels.FunctionalTests.TcpProxy;
 
@@ -46,20 +47,6 @@ public class RelayMemoryTests(ITestOutputHelper output)
         ["Listeners:front:TcpProxy:StatPrefix"] = "front_stats",
         ["Clusters:backend:Destinations:d1:Address"] = backendAddress,
     };
-
-    /// <summary>
-    /// The GC's committed bytes after an aggressive collection: it compacts every generation and decommits the free
-    /// space the GC would otherwise keep for later allocations, so what is left is what live objects (pools included) hold.
-    /// </summary>
-    private static long CommittedBytes()
-    {
-        for (var i = 0; i < 2; i++)
-        {
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            GC.WaitForPendingFinalizers();
-        }
-        return GC.GetGCMemoryInfo(GCKind.FullBlocking).TotalCommittedBytes;
-    }
 
     /// <summary>
     /// Clients trickle small writes (one TCP segment each, a pause between them) toward a backend that never reads,
@@ -140,11 +127,11 @@ public class RelayMemoryTests(ITestOutputHelper output)
 
         // A first round fills the shared array pool as the measured round will, so the baseline holds the pool.
         var warmUp = await FillAsync(2);
-        var baseline = CommittedBytes();
+        var baseline = CommittedMemory.Measure();
         var measured = await FillAsync(Connections);
         try
         {
-            var perConnection = (CommittedBytes() - baseline) / Connections;
+            var perConnection = (CommittedMemory.Measure() - baseline) / Connections;
 
             output.WriteLine($"{perConnection / 1024} KiB committed per stalled connection with a {bufferBytes / 1024} KiB buffer");
             // The buffer, one block past its threshold, the connection's own objects (what an idle one costs) and the
@@ -192,7 +179,7 @@ public class RelayMemoryTests(ITestOutputHelper output)
         // Warm the pools and the JIT, so the baseline holds what any tunnel shares.
         (await OpenAsync()).Dispose();
         await host.WaitForStatAsync("tcp.front_stats.downstream_cx_active", 0);
-        var baseline = CommittedBytes();
+        var baseline = CommittedMemory.Measure();
         var clients = new List<Socket>();
         try
         {
@@ -202,7 +189,7 @@ public class RelayMemoryTests(ITestOutputHelper output)
             }
             await host.WaitForStatAsync("tcp.encap_stats.downstream_cx_active", Tunnels);
 
-            var perTunnel = (CommittedBytes() - baseline) / Tunnels;
+            var perTunnel = (CommittedMemory.Measure() - baseline) / Tunnels;
 
             output.WriteLine($"{perTunnel} bytes committed per idle tunnel");
             Assert.True(perTunnel <= IdleAllowance, $"{perTunnel} bytes committed per idle tunnel");
