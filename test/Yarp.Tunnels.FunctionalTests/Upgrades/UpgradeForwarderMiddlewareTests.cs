@@ -310,6 +310,48 @@ public class UpgradeForwarderMiddlewareTests
         Assert.Equal("ping", Assert.Single(backend.Received).Text);
     }
 
+    [Fact]
+    public async Task ForwardAsync_Http1ClientShutsDownSend_BytesReachTcpBackendAndUpstreamEnds()
+    {
+        await using var backend = RawUpgradeBackend.Start();
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(), backend.Address, "1.1");
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(gateway));
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 101 ", await client.ReadHeadAsync(), StringComparison.Ordinal);
+        await client.SendAsync("in flight");
+        client.ShutdownWrite();
+
+        // Kestrel cannot half-close an upgraded HTTP/1.1 connection, so the client's FIN ends the upgrade: the backend
+        // gets what was sent before it, then its connection ends too instead of staying open behind a closed client.
+        Assert.Equal("", await client.ReadToEndAsync());
+        Assert.Equal("eof", await backend.Ended);
+        Assert.Equal("in flight", backend.Received);
+        await AssertUpgradesEndedAsync(1, gateway);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_TcpBackendCloses_Http1ClientConnectionEnds()
+    {
+        await using var backend = RawUpgradeBackend.Start();
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(), backend.Address, "1.1");
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(gateway));
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 101 ", await client.ReadHeadAsync(), StringComparison.Ordinal);
+        await client.SendAsync("ping");
+        await backend.WaitForReceivedAsync("ping");
+        await backend.CloseAsync();
+
+        // The backend's FIN ends the upgrade (the client's side cannot be half-closed): the client sees its connection
+        // end, and the gateway closes its upstream leg instead of keeping it open for bytes no one can send any more.
+
+        Assert.Equal("", await client.ReadToEndAsync());
+        Assert.Equal("eof", await backend.Ended);
+        Assert.Equal("ping", backend.Received);
+        await AssertUpgradesEndedAsync(1, gateway);
+    }
+
     private static async Task<System.Text.Json.JsonDocument> RunH2ClientAsync(int port, string mode, string path, string method = "GET")
     {
         var script = Path.Combine(AppContext.BaseDirectory, "Upgrades", "h2_extended_connect.py");

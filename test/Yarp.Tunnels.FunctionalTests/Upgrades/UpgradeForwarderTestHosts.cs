@@ -282,3 +282,122 @@ internal sealed class RawHttpClient : IAsyncDisposable
         return default;
     }
 }
+
+/// <summary>
+/// A raw TCP backend for one upgrade: reads a request head, answers <c>101</c> for <c>foo</c>, then records every byte it
+/// receives until end of stream or reset, which completes <see cref="Ended"/>; <see cref="CloseAsync"/> closes its side.
+/// </summary>
+internal sealed class RawUpgradeBackend : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly MemoryStream _received = new();
+    private readonly TaskCompletionSource<Socket> _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationToken _timeout = TestHost.TimeoutToken();
+
+    private RawUpgradeBackend()
+    {
+        _listener.Start();
+        _ = ServeAsync();
+    }
+
+    public static RawUpgradeBackend Start() => new();
+
+    public string Address => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+    /// <summary>"eof" or "reset" once the gateway's upstream connection ended; faults if it did not in time.</summary>
+    public Task<string> Ended => _ended.Task.WaitAsync(_timeout);
+
+    /// <summary>The bytes received after the 101 (complete once <see cref="Ended"/> is).</summary>
+    public string Received
+    {
+        get
+        {
+            lock (_received)
+            {
+                return Encoding.ASCII.GetString(_received.ToArray());
+            }
+        }
+    }
+
+    /// <summary>Waits until the bytes received after the 101 are <paramref name="text"/>.</summary>
+    public async Task WaitForReceivedAsync(string text)
+    {
+        while (Received != text)
+        {
+            Assert.False(_timeout.IsCancellationRequested || _ended.Task.IsCompleted, $"The backend received '{Received}', not '{text}'.");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Closes the backend's side of the upgraded connection (FIN).</summary>
+    public async Task CloseAsync() => (await _accepted.Task.WaitAsync(_timeout)).Shutdown(SocketShutdown.Send);
+
+    private async Task ServeAsync()
+    {
+        try
+        {
+            var socket = await _listener.AcceptSocketAsync(_timeout);
+            _accepted.SetResult(socket);
+            var head = new StringBuilder();
+            var buffer = new byte[16 * 1024];
+            while (true)
+            {
+                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, _timeout);
+                if (read == 0)
+                {
+                    _ended.SetResult("eof");
+                    return;
+                }
+                var text = head.Append(Encoding.ASCII.GetString(buffer, 0, read)).ToString();
+                var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (end >= 0)
+                {
+                    Record(Encoding.ASCII.GetBytes(text[(end + 4)..]));
+                    break;
+                }
+            }
+            await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n"), SocketFlags.None, _timeout);
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await socket.ReceiveAsync(buffer, SocketFlags.None, _timeout);
+                }
+                catch (SocketException)
+                {
+                    _ended.SetResult("reset");
+                    return;
+                }
+                if (read == 0)
+                {
+                    _ended.SetResult("eof");
+                    return;
+                }
+                Record(buffer.AsSpan(0, read).ToArray());
+            }
+        }
+        catch (Exception ex)
+        {
+            _ended.TrySetException(ex);
+        }
+    }
+
+    private void Record(byte[] bytes)
+    {
+        lock (_received)
+        {
+            _received.Write(bytes);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        if (_accepted.Task.IsCompletedSuccessfully)
+        {
+            (await _accepted.Task).Dispose();
+        }
+    }
+}
