@@ -51,6 +51,16 @@ def pump(until):
         sock.sendall(conn.data_to_send())
 
 
+def await_status(result):
+    """Reads until stream 1's response headers (their :status goes into result["status"]) or its reset."""
+    def on_response(event):
+        if isinstance(event, h2.events.ResponseReceived):
+            result["status"] = int(dict(event.headers)[":status"])
+            return True
+        return isinstance(event, h2.events.StreamReset)
+    pump(on_response)
+
+
 # Extended CONNECT needs the server's SETTINGS_ENABLE_CONNECT_PROTOCOL first.
 pump(lambda e: isinstance(e, h2.events.RemoteSettingsChanged))
 
@@ -63,12 +73,7 @@ if mode == "tunnel":
     sock.sendall(conn.data_to_send())
     result = {"status": None, "data": "", "ended": False}
 
-    def on_response(event):
-        if isinstance(event, h2.events.ResponseReceived):
-            result["status"] = int(dict(event.headers)[":status"])
-            return True
-        return isinstance(event, h2.events.StreamReset)
-    pump(on_response)
+    await_status(result)
     if result["status"] == 200:
         conn.send_data(1, b"ping quit", end_stream=True)
         sock.sendall(conn.data_to_send())
@@ -87,12 +92,7 @@ elif mode == "reset":
     sock.sendall(conn.data_to_send())
     result = {"status": None, "data": ""}
 
-    def on_response(event):
-        if isinstance(event, h2.events.ResponseReceived):
-            result["status"] = int(dict(event.headers)[":status"])
-            return True
-        return isinstance(event, h2.events.StreamReset)
-    pump(on_response)
+    await_status(result)
     conn.send_data(1, b"ping", end_stream=True)
     sock.sendall(conn.data_to_send())
 
