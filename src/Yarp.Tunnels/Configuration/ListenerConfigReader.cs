@@ -37,10 +37,32 @@ internal static class ListenerConfigReader
                         StatPrefix = tcp["StatPrefix"],
                         IdleTimeout = ConfigValueReader.ReadTimeSpan(section, "TcpProxy:IdleTimeout", where, errors),
                         ConnectTimeout = ConfigValueReader.ReadTimeSpan(section, "TcpProxy:ConnectTimeout", where, errors),
+                        Tunneling = ReadTunneling(section, where, errors),
                     }
                     : null,
             });
         }
         return result;
+    }
+
+    private static TunnelingConfig? ReadTunneling(IConfigurationSection listener, string where, IList<string> errors)
+    {
+        var tunneling = listener.GetSection("TcpProxy:Tunneling");
+        if (!tunneling.Exists())
+        {
+            return null;
+        }
+        var headers = tunneling.GetSection("HeadersToAdd");
+        return new TunnelingConfig
+        {
+            Hostname = tunneling["Hostname"],
+            Protocol = ConfigValueReader.ReadEnum<TunnelProtocol>(listener, "TcpProxy:Tunneling:Protocol", where, errors),
+            UsePost = ConfigValueReader.ReadBool(listener, "TcpProxy:Tunneling:UsePost", where, errors),
+            PostPath = tunneling["PostPath"],
+            HeadersToAdd = headers.Exists() ? headers.GetChildren().ToDictionary(h => h.Key, h => h.Value ?? "", StringComparer.OrdinalIgnoreCase) : null,
+            PropagateResponseHeaders = ConfigValueReader.ReadBool(listener, "TcpProxy:Tunneling:PropagateResponseHeaders", where, errors),
+            PropagateResponseTrailers = ConfigValueReader.ReadBool(listener, "TcpProxy:Tunneling:PropagateResponseTrailers", where, errors),
+            MaxTunnelsPerConnection = ConfigValueReader.ReadInt(listener, "TcpProxy:Tunneling:MaxTunnelsPerConnection", where, errors),
+        };
     }
 }

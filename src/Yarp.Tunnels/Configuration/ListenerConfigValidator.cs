@@ -3,6 +3,7 @@ using System.Net;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.Tunnels.Destinations;
 using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Tunneling;
 
 namespace Yarp.Tunnels.Configuration;
 
@@ -13,6 +14,13 @@ namespace Yarp.Tunnels.Configuration;
 internal static class ListenerConfigValidator
 {
     private const string TcpScheme = "tcp://";
+    private const int MaxTunnelHeaders = 1000;
+
+    // Headers the tunnel writes itself (or that would change its framing).
+    private static readonly HashSet<string> TunnelManagedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "host", "connection", "content-length", "transfer-encoding", "upgrade", "te", "keep-alive", "proxy-connection",
+    };
 
     public static List<ListenerSpec> Validate(IReadOnlyList<ListenerConfig> listeners, IReadOnlyList<ClusterConfig>? clusters,
         Func<string, bool> isBoundElsewhere, IList<string> errors)
@@ -169,8 +177,82 @@ internal static class ListenerConfigValidator
             errors.Add($"Listener '{name}': TcpProxy:ConnectTimeout must be positive.");
             ok = false;
         }
+        if (tcp.Tunneling is { } tunneling)
+        {
+            ok &= ValidateTunneling(name, tunneling, errors);
+        }
         return ok;
     }
+
+    private static bool ValidateTunneling(string name, TunnelingConfig tunneling, IList<string> errors)
+    {
+        var errorCount = errors.Count;
+        var where = $"Listener '{name}': TcpProxy:Tunneling";
+        if (string.IsNullOrWhiteSpace(tunneling.Hostname))
+        {
+            errors.Add($"{where}:Hostname is required (the CONNECT authority host:port, or the POST host).");
+        }
+        else if (TunnelFormatString.Parse(tunneling.Hostname, out var error) is null)
+        {
+            errors.Add($"{where}:Hostname '{tunneling.Hostname}': {error}.");
+        }
+        if (tunneling.PostPath is { } postPath)
+        {
+            if (tunneling.UsePost != true)
+            {
+                errors.Add($"{where}:PostPath applies only with UsePost: true.");
+            }
+            else if (!postPath.StartsWith('/') || postPath.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                errors.Add($"{where}:PostPath '{postPath}' must start with '/' and contain no whitespace.");
+            }
+        }
+        if (tunneling.HeadersToAdd is { } headers)
+        {
+            if (headers.Count > MaxTunnelHeaders)
+            {
+                errors.Add($"{where}:HeadersToAdd has {headers.Count} headers; at most {MaxTunnelHeaders} are allowed.");
+            }
+            foreach (var (header, value) in headers)
+            {
+                if (header.Length == 0 || !header.All(IsTokenChar))
+                {
+                    errors.Add($"{where}:HeadersToAdd:{header} is not a valid header name.");
+                }
+                else if (TunnelManagedHeaders.Contains(header))
+                {
+                    errors.Add($"{where}:HeadersToAdd:{header} cannot be set: the tunnel manages it.");
+                }
+                if (TunnelFormatString.Parse(value, out var error) is null)
+                {
+                    errors.Add($"{where}:HeadersToAdd:{header} '{value}': {error}.");
+                }
+            }
+        }
+        if (tunneling.MaxTunnelsPerConnection is { } max)
+        {
+            if (max < 1)
+            {
+                errors.Add($"{where}:MaxTunnelsPerConnection must be at least 1.");
+            }
+            else if ((tunneling.Protocol ?? TunnelProtocol.Http1) != TunnelProtocol.Http2)
+            {
+                errors.Add($"{where}:MaxTunnelsPerConnection applies only with Protocol: Http2 (HTTP/1.1 opens one connection per tunnel).");
+            }
+        }
+        if (tunneling.Protocol == TunnelProtocol.Http2)
+        {
+            errors.Add($"{where}:Protocol Http2 is not implemented yet; use Http1.");
+        }
+        if (errors.Count == errorCount)
+        {
+            errors.Add($"{where} is not implemented yet.");
+        }
+        return errors.Count == errorCount;
+    }
+
+    // RFC 9110 token characters.
+    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
 
     private static bool IsStatName(string value) => value.Length > 0 && !value.Any(char.IsWhiteSpace);
 

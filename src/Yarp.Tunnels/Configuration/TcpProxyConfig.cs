@@ -14,4 +14,7 @@ public sealed record TcpProxyConfig
 
     /// <summary>How long an upstream connect may take; default 10 seconds.</summary>
     public TimeSpan? ConnectTimeout { get; init; }
+
+    /// <summary>When set, each connection is carried inside an HTTP tunnel to the picked destination (the upstream proxy).</summary>
+    public TunnelingConfig? Tunneling { get; init; }
 }

@@ -22,6 +22,11 @@ public class ConfigurationSchemaTests
         {
             Assert.True(tcp.TryGetProperty(property.Name, out _), $"schema lacks TcpProxy:{property.Name}");
         }
+        var tunneling = tcp.GetProperty("Tunneling").GetProperty("properties");
+        foreach (var property in typeof(TunnelingConfig).GetProperties().Where(p => p.Name != "EqualityContract"))
+        {
+            Assert.True(tunneling.TryGetProperty(property.Name, out _), $"schema lacks TcpProxy:Tunneling:{property.Name}");
+        }
         var protocols = listener.GetProperty("Protocols").GetProperty("enum").EnumerateArray().Select(e => e.GetString());
         Assert.Equal(Enum.GetNames<ListenerProtocols>(), protocols);
     }

@@ -109,4 +109,54 @@ public class ListenerConfigValidatorTests
         Assert.Contains(errors, e => e.Contains("destination 'unknown'", StringComparison.Ordinal) && e.Contains("'missing'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("destination 'bad'", StringComparison.Ordinal) && e.Contains("takes no port", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Validate_TunnelingMistakes_ReportsEachNamingListenerAndKey()
+    {
+        static ListenerConfig Tunnel(string name, TunnelingConfig tunneling) =>
+            new() { Name = name, Address = "tcp://127.0.0.1:0", TcpProxy = new TcpProxyConfig { ClusterId = "echo", Tunneling = tunneling } };
+        var errors = new List<string>();
+
+        var specs = ListenerConfigValidator.Validate(
+        [
+            Tunnel("a", new TunnelingConfig()),
+            Tunnel("b", new TunnelingConfig { Hostname = "%SNI%:443", PostPath = "/up" }),
+            Tunnel("c", new TunnelingConfig
+            {
+                Hostname = "h:1",
+                UsePost = true,
+                PostPath = "no-slash",
+                HeadersToAdd = new Dictionary<string, string> { ["Host"] = "x", ["bad name"] = "y", ["x-port"] = "%DOWNSTREAM_PORT%" },
+            }),
+            Tunnel("d", new TunnelingConfig { Hostname = "h:1", MaxTunnelsPerConnection = 10 }),
+            Tunnel("e", new TunnelingConfig { Hostname = "h:1", Protocol = TunnelProtocol.Http2, MaxTunnelsPerConnection = 0 }),
+        ], [_echo], _ => false, errors);
+
+        Assert.Empty(specs);
+        Assert.Equal(
+        [
+            "Listener 'a': TcpProxy:Tunneling:Hostname is required (the CONNECT authority host:port, or the POST host).",
+            "Listener 'b': TcpProxy:Tunneling:Hostname '%SNI%:443': unknown variable '%SNI%' (known: %DOWNSTREAM_LOCAL_ADDRESS%, %DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%, %DOWNSTREAM_LOCAL_PORT%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %DOWNSTREAM_REMOTE_PORT%, %REQUESTED_SERVER_NAME%, %DESTINATION_METADATA(key)%, %CLUSTER_METADATA(key)%).",
+            "Listener 'b': TcpProxy:Tunneling:PostPath applies only with UsePost: true.",
+            "Listener 'c': TcpProxy:Tunneling:HeadersToAdd:Host cannot be set: the tunnel manages it.",
+            "Listener 'c': TcpProxy:Tunneling:HeadersToAdd:bad name is not a valid header name.",
+            "Listener 'c': TcpProxy:Tunneling:HeadersToAdd:x-port '%DOWNSTREAM_PORT%': unknown variable '%DOWNSTREAM_PORT%' (known: %DOWNSTREAM_LOCAL_ADDRESS%, %DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%, %DOWNSTREAM_LOCAL_PORT%, %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %DOWNSTREAM_REMOTE_PORT%, %REQUESTED_SERVER_NAME%, %DESTINATION_METADATA(key)%, %CLUSTER_METADATA(key)%).",
+            "Listener 'c': TcpProxy:Tunneling:PostPath 'no-slash' must start with '/' and contain no whitespace.",
+            "Listener 'd': TcpProxy:Tunneling:MaxTunnelsPerConnection applies only with Protocol: Http2 (HTTP/1.1 opens one connection per tunnel).",
+            "Listener 'e': TcpProxy:Tunneling:MaxTunnelsPerConnection must be at least 1.",
+            "Listener 'e': TcpProxy:Tunneling:Protocol Http2 is not implemented yet; use Http1.",
+        ], errors.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void TunnelingConfigEquals_SameHeadersInNewDictionary_Equal()
+    {
+        var a = new TunnelingConfig { Hostname = "h:1", HeadersToAdd = new Dictionary<string, string> { ["foo"] = "bar", ["x"] = "1" } };
+        var b = new TunnelingConfig { Hostname = "h:1", HeadersToAdd = new Dictionary<string, string> { ["X"] = "1", ["foo"] = "bar" } };
+        var c = b with { HeadersToAdd = new Dictionary<string, string> { ["X"] = "2", ["foo"] = "bar" } };
+
+        Assert.Equal(a, b);
+        Assert.Equal(new TcpProxyConfig { ClusterId = "l2", Tunneling = a }, new TcpProxyConfig { ClusterId = "l2", Tunneling = b });
+        Assert.NotEqual(a, c);
+    }
 }
