@@ -27,6 +27,10 @@ internal static class ConfigValueReader
         Read<T>(section, key, where, errors, $"one of {string.Join(", ", Enum.GetNames<T>())}",
             (string value, out T result) => Enum.TryParse(value, ignoreCase: true, out result) && Enum.IsDefined(result));
 
+    /// <summary>Whether <paramref name="section"/> has the child <paramref name="key"/>, even an empty JSON object or array (a key with a null value and no children, which <c>Exists()</c> does not see).</summary>
+    public static bool HasKey(IConfiguration section, string key) =>
+        section.GetChildren().Any(child => string.Equals(child.Key, key, StringComparison.OrdinalIgnoreCase));
+
     private static T? Read<T>(IConfiguration section, string key, string where, IList<string> errors, string expected, TryParse<T> tryParse)
         where T : struct
     {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.Tunnels.Configuration;
+using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.TcpProxy;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Configuration.ClusterValidators;
@@ -81,6 +82,7 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, SocketTcpProxyListenerHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, InternalTcpProxyListenerHandler>());
         services.TryAddSingleton<ListenerManager>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterValidator, OriginalDestinationValidator>());
         services.AddUpgradePolicy();
         services.TryAddSingleton<IListenerStateProvider>(sp => sp.GetRequiredService<ListenerManager>());
         services.AddHostedService(sp => sp.GetRequiredService<ListenerManager>());

@@ -1,3 +1,5 @@
+using Yarp.Tunnels.Connect;
+
 namespace Yarp.Tunnels.Upgrades;
 
 /// <summary>The upgrade settings of one YARP route (the keys Yarp.Tunnels reads beside the route's own).</summary>
@@ -7,10 +9,10 @@ public sealed record RouteUpgradeSettings
     public IReadOnlyList<RouteUpgradeConfig> Upgrades { get; init; } = [];
 
     /// <summary>
-    /// Whether CONNECT is allowed on this route: the route's <c>Connect</c> block (present means true unless
-    /// <c>Connect:Enabled</c> is false); null leaves it to the gateway list.
+    /// The route's <c>Connect</c> block: present, it allows CONNECT on this route unless <see cref="ConnectConfig.Enabled"/>
+    /// is false, and says how CONNECT is handled; null leaves CONNECT to the gateway list.
     /// </summary>
-    public bool? ConnectEnabled { get; init; }
+    public ConnectConfig? Connect { get; init; }
 
     /// <summary>Closes an upgraded stream of this route after this long without a byte either way (<c>Routes:&lt;id&gt;:UpgradeIdleTimeout</c>); null: no limit of its own.</summary>
     public TimeSpan? UpgradeIdleTimeout { get; init; }

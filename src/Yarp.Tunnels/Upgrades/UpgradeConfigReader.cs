@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Configuration;
 using Yarp.Tunnels.Configuration;
+using Yarp.Tunnels.Connect;
 
 namespace Yarp.Tunnels.Upgrades;
 
 /// <summary>
 /// Reads <c>ReverseProxy:Upgrades</c> and the upgrade keys of each <c>ReverseProxy:Routes:&lt;id&gt;</c>
-/// (<c>Upgrades</c>, <c>Connect:Enabled</c>, <c>UpgradeIdleTimeout</c>), recording every value that does not parse as an
+/// (<c>Upgrades</c>, the <c>Connect</c> block, <c>UpgradeIdleTimeout</c>), recording every value that does not parse as an
 /// error naming the route and key.
 /// </summary>
 internal static class UpgradeConfigReader
@@ -23,7 +24,7 @@ internal static class UpgradeConfigReader
         }
 
         IReadOnlyList<UpgradeConfig>? gateway = null;
-        if (HasChild(reverseProxySection, UpgradesKey))
+        if (ConfigValueReader.HasKey(reverseProxySection, UpgradesKey))
         {
             gateway = reverseProxySection.GetSection(UpgradesKey).GetChildren().Select(entry => new UpgradeConfig
             {
@@ -36,8 +37,8 @@ internal static class UpgradeConfigReader
         foreach (var route in reverseProxySection.GetSection("Routes").GetChildren())
         {
             var where = $"Route '{route.Key}'";
-            var hasUpgrades = HasChild(route, UpgradesKey);
-            var hasConnect = HasChild(route, ConnectKey);
+            var hasUpgrades = ConfigValueReader.HasKey(route, UpgradesKey);
+            var hasConnect = ConfigValueReader.HasKey(route, ConnectKey);
             var idle = ConfigValueReader.ReadTimeSpan(route, IdleTimeoutKey, where, errors);
             if (!hasUpgrades && !hasConnect && idle is null)
             {
@@ -51,14 +52,10 @@ internal static class UpgradeConfigReader
                     Enabled = ConfigValueReader.ReadBool(entry, "Enabled", $"{where}: {UpgradesKey}[{entry.Key}]", errors) ?? true,
                 }).ToList(),
                 // A Connect block enables CONNECT on the route unless it says Enabled: false (DESIGN §9.2).
-                ConnectEnabled = hasConnect ? ConfigValueReader.ReadBool(route.GetSection(ConnectKey), "Enabled", $"{where}: {ConnectKey}", errors) ?? true : null,
+                Connect = hasConnect ? ConnectConfigReader.Read(route.GetSection(ConnectKey), $"{where}: {ConnectKey}", errors) : null,
                 UpgradeIdleTimeout = idle,
             };
         }
         return new UpgradesConfig(gateway, routes);
     }
-
-    // An empty object or array in JSON is a key with a null value and no children, which Exists() does not see.
-    private static bool HasChild(IConfiguration section, string key) =>
-        section.GetChildren().Any(child => string.Equals(child.Key, key, StringComparison.OrdinalIgnoreCase));
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using Yarp.Tunnels.Connect;
 
 namespace Yarp.Tunnels.Upgrades;
 
@@ -65,8 +66,9 @@ internal static class UpgradeConfigValidator
             {
                 errors.Add($"{where}: {UpgradeConfigReader.IdleTimeoutKey} must be positive.");
             }
+            var connect = settings.Connect is { } block ? ConnectConfigValidator.Validate(block, $"{where}: {UpgradeConfigReader.ConnectKey}", errors) : null;
             routes[routeId] = new UpgradePolicy.RoutePolicy(upgrades.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
-                settings.ConnectEnabled, settings.UpgradeIdleTimeout);
+                connect, settings.UpgradeIdleTimeout);
         }
 
         return new UpgradePolicy(gateway?.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Yarp.Tunnels.Connect;
 
 namespace Yarp.Tunnels.Upgrades;
 
@@ -40,7 +41,7 @@ internal sealed class UpgradePolicy
         if (route is not null)
         {
             routeSetting = string.Equals(upgradeType, UpgradeRequest.ConnectType, StringComparison.OrdinalIgnoreCase)
-                ? route.ConnectEnabled
+                ? route.Connect?.Enabled
                 : route.Upgrades.TryGetValue(upgradeType, out var enabled) ? enabled : null;
         }
 
@@ -50,9 +51,16 @@ internal sealed class UpgradePolicy
         return new UpgradeDecision(allowed, gateway?.Chain, route?.IdleTimeout);
     }
 
+    /// <summary>
+    /// How CONNECT (and a POST with <c>AllowPost</c>) is handled on <paramref name="routeId"/>: its <c>Connect</c> block,
+    /// or <see cref="ConnectRoute.WithoutBlock"/> when it has none.
+    /// </summary>
+    public ConnectRoute ConnectOf(string? routeId) =>
+        routeId is not null && _routes.TryGetValue(routeId, out var route) && route.Connect is { } connect ? connect : ConnectRoute.WithoutBlock;
+
     /// <summary>The validated settings of one route.</summary>
     /// <param name="Upgrades">Enabled flags by upgrade type (case-insensitive).</param>
-    /// <param name="ConnectEnabled">The route's CONNECT switch, or null.</param>
+    /// <param name="Connect">The route's validated <c>Connect</c> block (its <c>Enabled</c> is the CONNECT switch), or null.</param>
     /// <param name="IdleTimeout">The idle timeout of the route's upgraded streams, or null.</param>
-    internal sealed record RoutePolicy(FrozenDictionary<string, bool> Upgrades, bool? ConnectEnabled, TimeSpan? IdleTimeout);
+    internal sealed record RoutePolicy(FrozenDictionary<string, bool> Upgrades, ConnectRoute? Connect, TimeSpan? IdleTimeout);
 }

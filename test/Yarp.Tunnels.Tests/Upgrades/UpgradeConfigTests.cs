@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
+using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.Upgrades;
 
 namespace Yarp.Tunnels.Tests.Upgrades;
@@ -96,7 +97,7 @@ public class UpgradeConfigTests
     public void Validate_CodeOptions_AddToConfiguration()
     {
         var code = new TunnelUpgradeOptions { Upgrades = [new UpgradeConfig { UpgradeType = "foo" }] };
-        code.Routes["code-route"] = new RouteUpgradeSettings { Upgrades = [new RouteUpgradeConfig { UpgradeType = "foo", Enabled = false }], ConnectEnabled = true };
+        code.Routes["code-route"] = new RouteUpgradeSettings { Upgrades = [new RouteUpgradeConfig { UpgradeType = "foo", Enabled = false }], Connect = new ConnectConfig() };
 
         var policy = Build("""{ "ReverseProxy": { "Upgrades": [ { "UpgradeType": "websocket" } ] } }""", code);
 
