@@ -27,9 +27,12 @@ internal sealed class InternalListenerRegistration
 
     public ListenerStats Stats { get; }
 
-    public InternalStream Connect(InternalConnectOptions? options)
+    /// <param name="options">What the client passes to the listener side.</param>
+    /// <param name="prepare">Sets up the server end (addresses, features) before the acceptor sees it.</param>
+    public InternalStream Connect(InternalConnectOptions? options, Action<InternalServerConnection>? prepare = null)
     {
         var pair = new InternalConnectionPair(this, options);
+        prepare?.Invoke(pair.Server);
         _active.TryAdd(pair.Server, 0);
         Stats.ConnectionOpened();
         bool accepted;
