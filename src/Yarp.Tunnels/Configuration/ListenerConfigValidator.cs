@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.Tunnels.Admin;
 using Yarp.Tunnels.Destinations;
 using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Tunneling;
@@ -22,21 +23,28 @@ internal static class ListenerConfigValidator
         "host", "connection", "content-length", "transfer-encoding", "upgrade", "te", "keep-alive", "proxy-connection",
     };
 
+    // The admin endpoint's listener (AdminConfig.ToListener) is checked with the others: its address must not collide.
     public static List<ListenerSpec> Validate(IReadOnlyList<ListenerConfig> listeners, IReadOnlyList<ClusterConfig>? clusters,
-        Func<string, bool> isBoundElsewhere, IList<string> errors)
+        Func<string, bool> isBoundElsewhere, IList<string> errors, ListenerConfig? admin = null)
     {
         var specs = new List<ListenerSpec>();
         var internalNames = new Dictionary<string, string>(StringComparer.Ordinal);
         var socketEndPoints = new Dictionary<IPEndPoint, string>();
         var clusterIds = clusters?.Select(c => c.ClusterId).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
-        foreach (var listener in listeners)
+        foreach (var listener in admin is null ? listeners : listeners.Append(admin))
         {
             var name = listener.Name;
             var ok = true;
+            var isAdmin = ReferenceEquals(listener, admin);
             if (string.IsNullOrWhiteSpace(name))
             {
                 errors.Add("A listener has no name.");
+                ok = false;
+            }
+            else if (admin is not null && !isAdmin && string.Equals(name, AdminConfig.ListenerName, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"Listener '{name}': the name is taken by the admin endpoint (ReverseProxy:Admin); rename the listener.");
                 ok = false;
             }
 
@@ -95,7 +103,9 @@ internal static class ListenerConfigValidator
             {
                 if (!socketEndPoints.TryAdd(socket, name) && socket.Port != 0)
                 {
-                    errors.Add($"Listener '{name}': Address '{address}' is already used by listener '{socketEndPoints[socket]}'.");
+                    errors.Add(isAdmin
+                        ? $"Admin: Address '{address}' is already used by listener '{socketEndPoints[socket]}'."
+                        : $"Listener '{name}': Address '{address}' is already used by listener '{socketEndPoints[socket]}'.");
                     ok = false;
                 }
             }
@@ -114,7 +124,7 @@ internal static class ListenerConfigValidator
                     (false, true) => ListenerKind.SocketTcpProxy,
                     _ => ListenerKind.SocketHttp,
                 };
-                specs.Add(new ListenerSpec(listener, kind, socket, internalName));
+                specs.Add(new ListenerSpec(listener, kind, socket, internalName) { IsAdmin = isAdmin });
             }
         }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.Tunnels.Admin;
 using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Upgrades;
 using Yarp.Tunnels.Utilities;
@@ -34,16 +35,20 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
     private readonly Dictionary<string, Entry> _running = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<Entry> _draining = [];
     private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly TunnelAdminOptions _adminOptions;
     private IReadOnlyList<ListenerSpec>? _current;
+    private volatile AdminConfig? _admin;
+    private volatile bool _drainedAll;
     private IDisposable? _reloadSubscription;
 
     public ListenerManager(IServiceProvider services, TunnelsConfigurationSource source, IOptions<TunnelListenerOptions> codeListeners,
-        InternalListenerRegistry registry, CodeBoundInternalListeners codeBound, HiddenHttpEndpoints endpoints,
+        IOptions<TunnelAdminOptions> adminOptions, InternalListenerRegistry registry, CodeBoundInternalListeners codeBound, HiddenHttpEndpoints endpoints,
         IEnumerable<IListenerHandler> handlers, ILogger<ListenerManager> logger)
     {
         _services = services;
         _source = source;
         _codeListeners = codeListeners.Value;
+        _adminOptions = adminOptions.Value;
         _registry = registry;
         _codeBound = codeBound;
         _handlers = handlers.ToDictionary(h => h.Kind);
@@ -52,6 +57,31 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
     }
 
     public KestrelEndpointProjection Projection { get; }
+
+    /// <summary>The admin endpoint of the configuration that runs, or null when there is none.</summary>
+    public AdminConfig? Admin => _admin;
+
+    /// <summary>Whether <see cref="DrainListenersAsync"/> ran: every listener but the admin's is drained for good.</summary>
+    public bool ListenersDrained => _drainedAll;
+
+    /// <summary>
+    /// Envoy's <c>/drain_listeners</c>: every listener except the admin's stops accepting before this returns, then drains
+    /// in the background as a removed listener does (HTTP/2 <c>GOAWAY</c>, HTTP/1.1 <c>Connection: close</c>, reset at its
+    /// <c>DrainTimeout</c>). Later reloads bind nothing but the admin listener.
+    /// </summary>
+    public async Task DrainListenersAsync()
+    {
+        _drainedAll = true;
+        await _applyLock.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        try
+        {
+            await ApplyAsync(EnsureValidated(), throwOnBindFailure: false, _stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
 
     /// <summary>The validated listeners; validates on first use and throws one exception listing every error.</summary>
     public IReadOnlyList<ListenerSpec> EnsureValidated()
@@ -154,11 +184,21 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
     {
         var listeners = ListenerConfigReader.Read(_source.Listeners, errors);
         listeners.AddRange(_codeListeners.Listeners);
+        var admin = AdminConfig.Read(_source.ReverseProxy?.GetSection("Admin") is { } section && section.Exists() ? section : null, _adminOptions, errors);
+        if (admin?.AuthorizationPolicy is { } policy)
+        {
+            AdminAuthorization.Validate(policy, _services, errors);
+        }
         // The section's own clusters first: YARP's snapshot may not have seen the edit that is being applied yet.
         var clusters = _source.ReadClusters().ToList();
         var known = clusters.Select(c => c.ClusterId).ToHashSet(StringComparer.OrdinalIgnoreCase);
         clusters.AddRange(_services.GetServices<IProxyConfigProvider>().SelectMany(p => p.GetConfig().Clusters ?? []).Where(c => known.Add(c.ClusterId)));
-        return ListenerConfigValidator.Validate(listeners, clusters, name => _codeBound.Contains(name) || _registry.Contains(name), errors);
+        var specs = ListenerConfigValidator.Validate(listeners, clusters, name => _codeBound.Contains(name) || _registry.Contains(name), errors, admin?.ToListener());
+        if (errors.Count == 0)
+        {
+            _admin = admin;
+        }
+        return specs;
     }
 
     private async Task ReloadAsync()
@@ -204,6 +244,10 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
     /// <summary>Stops removed, changed and failed listeners (they drain in the background), then starts what is missing.</summary>
     private async Task ApplyAsync(IReadOnlyList<ListenerSpec> specs, bool throwOnBindFailure, CancellationToken cancellationToken)
     {
+        if (_drainedAll)
+        {
+            specs = [.. specs.Where(static s => s.IsAdmin)];
+        }
         var wanted = specs.ToDictionary(s => s.Name, StringComparer.OrdinalIgnoreCase);
         lock (_lock)
         {

@@ -15,4 +15,7 @@ internal sealed record ListenerSpec(ListenerConfig Config, ListenerKind Kind, IP
     public string StatPrefix => Config.StatPrefix ?? Name;
 
     public TimeSpan DrainTimeout => Config.DrainTimeout ?? DefaultDrainTimeout;
+
+    /// <summary>Whether this is the admin endpoint's listener (<c>ReverseProxy:Admin</c>): its requests never reach the app.</summary>
+    public bool IsAdmin { get; init; }
 }

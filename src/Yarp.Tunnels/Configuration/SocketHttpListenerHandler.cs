@@ -31,7 +31,7 @@ internal sealed class SocketHttpListenerHandler(IEnumerable<IConnectionListenerF
         {
             listener = await transport.BindAsync(endPoint, cancellationToken).ConfigureAwait(false);
             var endpoint = endpoints.AddListenerEndpoint(HttpProfile.For(spec.Protocols, certificate is not null));
-            return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate), endpoint, endpoints,
+            return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate, spec.IsAdmin), endpoint, endpoints,
                 metrics.Listener(spec.Name), logger);
         }
         catch

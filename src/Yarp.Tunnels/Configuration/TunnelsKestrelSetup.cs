@@ -5,21 +5,24 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Telemetry;
 
 namespace Yarp.Tunnels.Configuration;
 
 /// <summary>
 /// Points Kestrel at the reloading projection and configures each hidden HTTP endpoint when Kestrel binds it: the
-/// HTTP/2 sniffer on <c>auto</c> (served by the <c>h2</c> endpoint's handler), TLS with the accepting listener's
+/// <c>http.&lt;prefix&gt;</c> connection stats, the HTTP/2 sniffer on <c>auto</c> (served by the <c>h2</c> endpoint's handler), TLS with the accepting listener's
 /// certificate on the <c>tls-*</c> profiles.
 /// </summary>
-internal sealed class TunnelsKestrelSetup(ListenerManager manager, HiddenHttpEndpoints endpoints, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IConfigureOptions<KestrelServerOptions>
+internal sealed class TunnelsKestrelSetup(ListenerManager manager, HiddenHttpEndpoints endpoints, TunnelMetrics metrics, TimeProvider timeProvider,
+    ILoggerFactory loggerFactory) : IConfigureOptions<KestrelServerOptions>
 {
     public void Configure(KestrelServerOptions options)
     {
         var loader = options.Configure(manager.Projection.Configuration, reloadOnChange: true);
         // The sniffer reads Kestrel's limits from these options (the host's IOptions<KestrelServerOptions>) per connection.
         var sniffer = new ProtocolSniffer(options, timeProvider, loggerFactory.CreateLogger<ProtocolSniffer>());
+        var connectionStats = new HttpConnectionStats(metrics);
         // Registered before Kestrel starts, for every name the projection may use; the endpoint is told by its pipe.
         foreach (var key in endpoints.AllKeys)
         {
@@ -30,6 +33,7 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, HiddenHttpEnd
                 {
                     return;
                 }
+                listen.Use(connectionStats.Use);
                 if (hidden.Profile.Sniff)
                 {
                     listen.Use(sniffer.Use);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Yarp.Tunnels.Admin;
 using Yarp.Tunnels.Configuration;
 using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.TcpProxy;
@@ -14,6 +15,8 @@ using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.Tunnels.Destinations;
 using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.Telemetry;
+using Yarp.ReverseProxy.Model;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -40,6 +43,8 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.RemoveAll<IForwarderHttpClientFactory>();
         services.AddSingleton<IForwarderHttpClientFactory, InternalListenerHttpClientFactory>();
         builder.AddTransforms<InternalRequestTargetTransform>();
+        builder.AddTransforms<UpstreamStatsTransform>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterChangeListener, ClusterMembershipStats>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterValidator, InternalDestinationValidator>());
         services.AddTransient<IStartupFilter, InternalListenerErrorStartupFilter>();
         DecorateProbingRequestFactory(services);
@@ -88,7 +93,22 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.TryAddSingleton<IListenerStateProvider>(sp => sp.GetRequiredService<ListenerManager>());
         services.AddHostedService(sp => sp.GetRequiredService<ListenerManager>());
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, TunnelsKestrelSetup>();
+        AddAdmin(services);
         return builder;
+    }
+
+    /// <summary>The admin endpoint (<c>ReverseProxy:Admin</c> or <see cref="TunnelAdminOptions"/>) and the HTTP request stats in front of the app.</summary>
+    private static void AddAdmin(IServiceCollection services)
+    {
+        services.AddOptions<TunnelAdminOptions>();
+        services.TryAddSingleton<AdminServerState>();
+        services.TryAddSingleton<ServerAdminHandler>();
+        services.TryAddSingleton<StatsAdminHandler>();
+        services.TryAddSingleton<ClustersAdminHandler>();
+        services.TryAddSingleton<ListenersAdminHandler>();
+        services.TryAddSingleton<ConfigDumpAdminHandler>();
+        services.TryAddSingleton<AdminEndpoints>();
+        services.AddTransient<IStartupFilter, AdminStartupFilter>();
     }
 
     private static bool SameSection(IConfiguration? a, IConfiguration? b) =>

@@ -76,6 +76,36 @@ internal static class StatNames
         });
     }
 
+    // HTTP request and cluster request statistics (the admin endpoint renders them; see Telemetry/UpstreamStatsHandler,
+    // Telemetry/HttpStatsMiddleware, Telemetry/UpstreamConnectionStats, Telemetry/ClusterMembershipStats).
+
+    /// <summary>The tag key (<see cref="StatScope.WithTag"/>) that carries the destination id on a cluster's request and connection stats.</summary>
+    public const string DestinationTag = "destination";
+
+    /// <summary>The metric prefix of <c>upstream_rq_&lt;code&gt;</c> / <c>upstream_rq_&lt;N&gt;xx</c>.</summary>
+    public const string UpstreamRq = "upstream_rq";
+
+    /// <summary>The metric prefix of <c>external.upstream_rq_&lt;code&gt;</c> (requests that did not arrive on an internal listener).</summary>
+    public const string ExternalUpstreamRq = "external.upstream_rq";
+
+    /// <summary>The metric prefix of <c>internal.upstream_rq_&lt;code&gt;</c> (requests that arrived on an internal listener).</summary>
+    public const string InternalUpstreamRq = "internal.upstream_rq";
+
+    /// <summary>The metric prefix of <c>downstream_rq_&lt;N&gt;xx</c>.</summary>
+    public const string DownstreamRq = "downstream_rq";
+
+    public static readonly StatName UpstreamRqTotal = StatName.Counter("upstream_rq_total", "Requests forwarded to the cluster's destinations (active health probes excluded).");
+    public static readonly StatName UpstreamRqTimeout = StatName.Counter("upstream_rq_timeout", "Forwarded requests that timed out before the upstream's response headers.");
+    public static readonly StatName UpstreamRqTime = StatName.Histogram("upstream_rq_time", "Time from sending a forwarded request to the upstream's response headers.", "ms");
+    public static readonly StatName UpstreamCxHttp1Total = StatName.Counter("upstream_cx_http1_total", "Upstream HTTP/1.x connections opened by the forwarder.");
+    public static readonly StatName UpstreamCxHttp2Total = StatName.Counter("upstream_cx_http2_total", "Upstream HTTP/2 connections opened by the forwarder.");
+    public static readonly StatName MembershipChange = StatName.Counter("membership_change", "Changes of the cluster's set of destinations (the first set included).");
+    public static readonly StatName MembershipTotal = StatName.Gauge("membership_total", "Destinations of the cluster.");
+    public static readonly StatName MembershipHealthy = StatName.Gauge("membership_healthy", "Destinations of the cluster that health checks do not mark unhealthy.");
+    public static readonly StatName DownstreamRqTotal = StatName.Counter("downstream_rq_total", "Requests received.");
+    public static readonly StatName DownstreamRqActive = StatName.Gauge("downstream_rq_active", "Requests in progress.");
+    public static readonly StatName DownstreamRqTime = StatName.Histogram("downstream_rq_time", "Time from a request's arrival to the end of its response.", "ms");
+
     /// <summary>The listener scope name Envoy uses for an internal listener.</summary>
     public static string InternalListener(string name) => "envoy_internal_" + name;
 }

@@ -37,4 +37,9 @@ internal static class EventIds
     public const int UpgradeForwarderAcceptFailed = 120;
     public const int UpgradeForwarderEnded = 121;
     public const int UpgradeForwarderMalformed = 122;
+
+    public const int AdminHealthCheckFailed = 400;
+    public const int AdminHealthCheckOk = 401;
+    public const int AdminDrainingListeners = 402;
+    public const int AdminRequestFailed = 403;
 }

@@ -30,4 +30,18 @@ public class ConfigurationSchemaTests
         var protocols = listener.GetProperty("Protocols").GetProperty("enum").EnumerateArray().Select(e => e.GetString());
         Assert.Equal(Enum.GetNames<ListenerProtocols>(), protocols);
     }
+
+    [Fact]
+    public void Schema_DescribesEveryAdminKey()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "ConfigurationSchema.json");
+        using var schema = JsonDocument.Parse(File.ReadAllText(path));
+        var admin = schema.RootElement.GetProperty("properties").GetProperty("ReverseProxy").GetProperty("properties")
+            .GetProperty("Admin").GetProperty("properties");
+
+        foreach (var property in typeof(Yarp.Tunnels.Admin.TunnelAdminOptions).GetProperties())
+        {
+            Assert.True(admin.TryGetProperty(property.Name, out _), $"schema lacks Admin:{property.Name}");
+        }
+    }
 }

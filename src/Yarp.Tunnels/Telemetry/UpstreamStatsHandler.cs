@@ -1,0 +1,42 @@
+using System.Net.Http;
+
+namespace Yarp.Tunnels.Telemetry;
+
+/// <summary>
+/// Counts the requests the forwarder sends to one cluster (those marked by <see cref="UpstreamStatsTransform"/>; active
+/// health probes are not): <c>upstream_rq_total</c>, the response code stats and <c>upstream_rq_time</c>, all charged
+/// before the response is handed back, so before the downstream client sees it. A request that gets no response is
+/// charged as Envoy charges a reset: 504 (and <c>upstream_rq_timeout</c>) when it was cancelled without the client
+/// going away (YARP's activity timeout), 503 otherwise; nothing when the client went away.
+/// </summary>
+internal sealed class UpstreamStatsHandler(HttpMessageHandler inner, ClusterRequestStats stats, TimeProvider timeProvider) : DelegatingHandler(inner)
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!request.Options.TryGetValue(UpstreamRequestInfo.OptionsKey, out var info))
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var scope = stats.For(request);
+        scope[StatNames.UpstreamRqTotal].Increment();
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            scope.Histogram(StatNames.UpstreamRqTime).Record(timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            ClusterRequestStats.Charge(scope, (int)response.StatusCode, info.Internal);
+            return response;
+        }
+        catch (Exception ex) when (!info.DownstreamAborted.IsCancellationRequested)
+        {
+            var timedOut = ex is OperationCanceledException;
+            if (timedOut)
+            {
+                scope[StatNames.UpstreamRqTimeout].Increment();
+            }
+            ClusterRequestStats.Charge(scope, timedOut ? 504 : 503, info.Internal);
+            throw;
+        }
+    }
+}
