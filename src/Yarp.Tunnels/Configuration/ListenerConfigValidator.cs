@@ -254,10 +254,6 @@ internal static class ListenerConfigValidator
         {
             errors.Add($"{where}:Protocol Http2 is not implemented yet; use Http1.");
         }
-        if (errors.Count == errorCount)
-        {
-            errors.Add($"{where} is not implemented yet.");
-        }
         return errors.Count == errorCount;
     }
 

@@ -9,6 +9,7 @@ using Yarp.Tunnels.Admin;
 using Yarp.Tunnels.Configuration;
 using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.TcpProxy;
+using Yarp.Tunnels.Tunneling;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Configuration.ClusterValidators;
 using Yarp.ReverseProxy.Forwarder;
@@ -80,6 +81,7 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.AddSingleton(new TunnelsConfigurationSource(reverseProxySection));
         services.TryAddSingleton<ClusterDestinationPicker>();
         services.TryAddSingleton<TcpProxyServices>();
+        services.TryAddKeyedSingleton<ITunnelOpener, Http1TunnelOpener>(TunnelProtocol.Http1);
         services.TryAddSingleton<HiddenHttpEndpoints>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, HiddenEndpointTransport>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, SocketHttpListenerHandler>());

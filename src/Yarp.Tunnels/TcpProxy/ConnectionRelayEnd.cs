@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Yarp.Tunnels.InternalListeners;
 
@@ -12,6 +13,10 @@ internal sealed class ConnectionRelayEnd(ConnectionContext connection) : RelayEn
     public override PipeReader Input => connection.Transport.Input;
 
     public override PipeWriter Output => connection.Transport.Output;
+
+    public override EndPoint? LocalEndPoint => connection.LocalEndPoint;
+
+    public override EndPoint? RemoteEndPoint => connection.RemoteEndPoint;
 
     public override int MaxWriteSize => connection is InternalServerConnection { MaxWriteSize: var size } ? size : base.MaxWriteSize;
 

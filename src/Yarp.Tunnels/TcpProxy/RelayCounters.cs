@@ -7,4 +7,8 @@ namespace Yarp.Tunnels.TcpProxy;
 /// <param name="DownstreamSent">Bytes handed to downstream (<c>tcp.*.downstream_cx_tx_bytes_total</c>).</param>
 /// <param name="UpstreamReceived">Bytes read from upstream, counted on receipt (<c>cluster.*.upstream_cx_rx_bytes_total</c>).</param>
 /// <param name="UpstreamSent">Bytes handed to upstream (<c>cluster.*.upstream_cx_tx_bytes_total</c>).</param>
-internal sealed record RelayCounters(StatCounter? DownstreamReceived, StatCounter? DownstreamSent, StatCounter? UpstreamReceived, StatCounter? UpstreamSent);
+/// <param name="DownstreamReadingPaused">Times reading from downstream paused because the upstream was full (<c>tcp.*.downstream_flow_control_paused_reading_total</c>).</param>
+/// <param name="DownstreamReadingResumed">Times it resumed (<c>tcp.*.downstream_flow_control_resumed_reading_total</c>).</param>
+/// <param name="UpstreamFlush">Connections whose downstream finished while bytes it sent still waited to be written upstream (<c>tcp.*.upstream_flush_total</c>).</param>
+internal sealed record RelayCounters(StatCounter? DownstreamReceived, StatCounter? DownstreamSent, StatCounter? UpstreamReceived, StatCounter? UpstreamSent,
+    StatCounter? DownstreamReadingPaused = null, StatCounter? DownstreamReadingResumed = null, StatCounter? UpstreamFlush = null);

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Yarp.Tunnels.Utilities;
 
@@ -34,6 +36,36 @@ internal abstract class RelayEnd : IAsyncDisposable
     /// <summary>The most the relay puts into <see cref="Output"/> per flush.</summary>
     public virtual int MaxWriteSize => PipeWriterExtensions.MaxBlockSize;
 
+    /// <summary>The address this end's connection was accepted on or made from, when it has one (format strings, logs).</summary>
+    public virtual EndPoint? LocalEndPoint => null;
+
+    /// <summary>The address of this end's peer, when it has one.</summary>
+    public virtual EndPoint? RemoteEndPoint => null;
+
+    /// <summary>
+    /// Copies the first bytes waiting to be read into <paramref name="buffer"/> without consuming them, once more than
+    /// <paramref name="known"/> are there (or the buffer is full, or the peer finished: then it returns what there is,
+    /// 0 if nothing). Used before the relay starts (TLS SNI inspection); a later read still returns every byte.
+    /// </summary>
+    public virtual async ValueTask<int> PeekAsync(Memory<byte> buffer, int known, CancellationToken cancellationToken)
+    {
+        var input = Input ?? throw new NotSupportedException($"{GetType().Name} cannot peek.");
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var data = result.Buffer;
+            if (data.Length > known || data.Length >= buffer.Length || result.IsCompleted || result.IsCanceled)
+            {
+                var count = (int)Math.Min(data.Length, buffer.Length);
+                data.Slice(0, count).CopyTo(buffer.Span);
+                // Nothing consumed or examined: the relay's first read returns these bytes at once.
+                input.AdvanceTo(data.Start);
+                return count;
+            }
+            input.AdvanceTo(data.Start, data.End);
+        }
+    }
+
     /// <summary>Completes when data (or end of stream) is ready to read, so an idle end holds no buffer meanwhile.</summary>
     /// <remarks>Ends without a cheap way to wait complete at once; the relay then waits in <see cref="ReadAsync"/>.</remarks>
     public virtual ValueTask WaitForDataAsync(CancellationToken cancellationToken) => default;
@@ -41,6 +73,30 @@ internal abstract class RelayEnd : IAsyncDisposable
     /// <summary>Reads into <paramref name="buffer"/>; 0 means the peer finished sending. Ends with an <see cref="Input"/> are read through it instead.</summary>
     public virtual ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} is read through its Input pipe.");
+
+    /// <summary>
+    /// Stream-style read for code that parses an end's bytes itself (a tunnel's HTTP head or body framing): copies from
+    /// <see cref="Input"/> when the end has one, else calls <see cref="ReadAsync"/>. 0 means end of stream.
+    /// </summary>
+    public async ValueTask<int> ReadCopyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (Input is not { } input)
+        {
+            return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (PipeReads.TryCopy(input, result, buffer.Span, out var count))
+            {
+                if (result.IsCanceled && count == 0)
+                {
+                    throw new ConnectionResetException("The connection was reset.");
+                }
+                return count;
+            }
+        }
+    }
 
     /// <summary>Writes all of <paramref name="data"/>, waiting while the end's buffer is full; fails when the peer reset or stopped reading.</summary>
     public virtual async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

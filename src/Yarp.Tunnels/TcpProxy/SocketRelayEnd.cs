@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Yarp.Tunnels.Telemetry;
 
@@ -6,6 +7,28 @@ namespace Yarp.Tunnels.TcpProxy;
 /// <summary>A connected socket; <paramref name="listenerStats"/>, when given, counts its bytes as a listener's downstream bytes.</summary>
 internal sealed class SocketRelayEnd(Socket socket, ListenerStats? listenerStats = null) : RelayEnd
 {
+    // How often a peek for more bytes than the socket holds looks again (a socket cannot wait for "more than N bytes").
+    private static readonly TimeSpan PeekPollInterval = TimeSpan.FromMilliseconds(5);
+
+    public override EndPoint? LocalEndPoint => socket.LocalEndPoint;
+
+    public override EndPoint? RemoteEndPoint => socket.RemoteEndPoint;
+
+    public override async ValueTask<int> PeekAsync(Memory<byte> buffer, int known, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            // Data (or end of stream) is there, so this peek does not block.
+            var count = socket.Receive(buffer.Span, SocketFlags.Peek);
+            if (count == 0 || count > known || count == buffer.Length)
+            {
+                return count;
+            }
+            await Task.Delay(PeekPollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 

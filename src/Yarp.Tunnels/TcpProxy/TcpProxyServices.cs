@@ -6,8 +6,11 @@ namespace Yarp.Tunnels.TcpProxy;
 
 /// <summary>What every TCP proxy handler of a host shares.</summary>
 internal sealed class TcpProxyServices(InternalListenerRegistry registry, TunnelMetrics metrics, ClusterDestinationPicker picker, ILogger<TcpProxyHandler> logger,
-    TimeProvider? timeProvider = null)
+    IServiceProvider services, TimeProvider? timeProvider = null)
 {
+    /// <summary>The host's services (the tunnel openers are keyed services).</summary>
+    public IServiceProvider Services { get; } = services;
+
     public TunnelMetrics Metrics { get; } = metrics;
 
     public ClusterDestinationPicker Picker { get; } = picker;

@@ -28,6 +28,8 @@ internal sealed class TcpRelay
     private IdleTimer? _idleTimer;
     private int _timedOut;
     private int _abortRequested;
+    private long _downstreamBytes;
+    private long _upstreamBytes;
 
     /// <param name="downstream">The side that connected to us.</param>
     /// <param name="upstream">The side we connected to.</param>
@@ -46,6 +48,12 @@ internal sealed class TcpRelay
     /// <summary>Whether the relay ended because no byte moved for the idle timeout.</summary>
     public bool TimedOut => Volatile.Read(ref _timedOut) != 0;
 
+    /// <summary>Bytes read from the downstream so far (final once <see cref="RunAsync"/> completed).</summary>
+    public long DownstreamBytes => Interlocked.Read(ref _downstreamBytes);
+
+    /// <summary>Bytes read from the upstream so far (final once <see cref="RunAsync"/> completed).</summary>
+    public long UpstreamBytes => Interlocked.Read(ref _upstreamBytes);
+
     /// <summary>Relays until both directions ended; never throws. The caller then disposes both ends.</summary>
     public async Task RunAsync()
     {
@@ -56,8 +64,8 @@ internal sealed class TcpRelay
         try
         {
             await Task.WhenAll(
-                PumpAsync(_downstream, _upstream, _counters.DownstreamReceived, _counters.UpstreamSent),
-                PumpAsync(_upstream, _downstream, _counters.UpstreamReceived, _counters.DownstreamSent)).ConfigureAwait(false);
+                PumpAsync(new Direction(this, fromDownstream: true), _downstream, _upstream),
+                PumpAsync(new Direction(this, fromDownstream: false), _upstream, _downstream)).ConfigureAwait(false);
         }
         finally
         {
@@ -86,23 +94,23 @@ internal sealed class TcpRelay
         _upstream.Abort();
     }
 
-    /// <summary>One direction; <paramref name="received"/> counts bytes as they are read from the source, <paramref name="delivered"/> once handed to the destination.</summary>
-    private async Task PumpAsync(RelayEnd source, RelayEnd destination, StatCounter? received, StatCounter? delivered)
+    /// <summary>One direction; <paramref name="direction"/> counts bytes as they are read from the source and once handed to the destination.</summary>
+    private async Task PumpAsync(Direction direction, RelayEnd source, RelayEnd destination)
     {
         try
         {
             // Pipes are used in place: sent straight from, or received straight into, so an internal hop adds no copy.
             if (source.Input is { } input)
             {
-                await PumpFromPipeAsync(input, source, destination, received, delivered).ConfigureAwait(false);
+                await PumpFromPipeAsync(input, source, destination, direction, direction).ConfigureAwait(false);
             }
             else if (destination.Output is { } output)
             {
-                await PumpIntoPipeAsync(source, output, destination.MaxWriteSize, destination, received, delivered).ConfigureAwait(false);
+                await PumpIntoPipeAsync(source, output, destination.MaxWriteSize, destination, direction, direction).ConfigureAwait(false);
             }
             else
             {
-                await PumpThroughBufferAsync(source, destination, received, delivered).ConfigureAwait(false);
+                await PumpThroughBufferAsync(source, destination, direction).ConfigureAwait(false);
             }
         }
         catch (Exception)
@@ -112,8 +120,12 @@ internal sealed class TcpRelay
         }
     }
 
-    /// <summary>Sends what <paramref name="input"/> holds to <paramref name="destination"/>; <paramref name="source"/> is null for a relay's own buffer.</summary>
-    private async Task PumpFromPipeAsync(PipeReader input, RelayEnd? source, RelayEnd destination, StatCounter? received, StatCounter? delivered)
+    /// <summary>
+    /// Sends what <paramref name="input"/> holds to <paramref name="destination"/>; <paramref name="source"/> is null for a
+    /// relay's own buffer. <paramref name="receiving"/> counts what is read, <paramref name="delivering"/> what is sent (either
+    /// null when the relay's buffer's other loop counts it).
+    /// </summary>
+    private async Task PumpFromPipeAsync(PipeReader input, RelayEnd? source, RelayEnd destination, Direction? receiving, Direction? delivering)
     {
         while (true)
         {
@@ -127,13 +139,27 @@ internal sealed class TcpRelay
             {
                 Touch();
                 source?.CountBytes(data.Length, read: true);
-                received?.Add(data.Length);
+                receiving?.Received(data.Length);
+                if (result.IsCompleted)
+                {
+                    // The source finished while bytes it sent still wait to be written (Envoy's upstream_flush_total).
+                    delivering?.Flushing();
+                }
                 foreach (var segment in data)
                 {
-                    await destination.WriteAsync(segment, _aborted.Token).ConfigureAwait(false);
+                    var write = destination.WriteAsync(segment, _aborted.Token);
+                    if (write.IsCompleted)
+                    {
+                        await write.ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // Reading pauses here, unless a relay buffer's receive loop reads on (it counts its own pause).
+                        await WaitForRoomAsync(write, receiving).ConfigureAwait(false);
+                    }
                 }
                 destination.CountBytes(data.Length, read: false);
-                delivered?.Add(data.Length);
+                delivering?.Delivered(data.Length);
             }
             input.AdvanceTo(data.End);
             if (result.IsCompleted)
@@ -150,7 +176,7 @@ internal sealed class TcpRelay
     /// for another, and asks for small blocks until receives show bulk data: a trickle of small receives into a stalled
     /// pipe then commits about what it buffers, not a large block per receive.
     /// </summary>
-    private async Task PumpIntoPipeAsync(RelayEnd source, PipeWriter output, int maxSize, RelayEnd? destination, StatCounter? received, StatCounter? delivered)
+    private async Task PumpIntoPipeAsync(RelayEnd source, PipeWriter output, int maxSize, RelayEnd? destination, Direction receiving, Direction? delivering)
     {
         var blockSize = Math.Min(MinReceiveSize, maxSize);
         var lastBlockHasRoom = false;
@@ -184,14 +210,15 @@ internal sealed class TcpRelay
             lastBlockHasRoom = read < memory.Length;
             output.Advance(read);
             source.CountBytes(read, read: true);
-            received?.Add(read);
-            var flush = await output.FlushAsync(_aborted.Token).ConfigureAwait(false);
+            receiving.Received(read);
+            var pending = output.FlushAsync(_aborted.Token);
+            var flush = pending.IsCompleted ? pending.Result : await WaitForRoomAsync(pending, receiving).ConfigureAwait(false);
             if (flush.IsCompleted || flush.IsCanceled)
             {
                 throw new ConnectionResetException("The connection was reset or stopped reading.");
             }
             destination?.CountBytes(read, read: false);
-            delivered?.Add(read);
+            delivering?.Delivered(read);
         }
     }
 
@@ -199,15 +226,15 @@ internal sealed class TcpRelay
     /// Socket to socket: receiving and sending run as two loops joined by a pipe, so the next receive overlaps the
     /// current send instead of waiting for it (a single shared buffer made the relay about a socat's speed).
     /// </summary>
-    private async Task PumpThroughBufferAsync(RelayEnd source, RelayEnd destination, StatCounter? received, StatCounter? delivered)
+    private async Task PumpThroughBufferAsync(RelayEnd source, RelayEnd destination, Direction direction)
     {
         var buffer = new Pipe(new PipeOptions(
             pauseWriterThreshold: SocketBufferBytes, resumeWriterThreshold: SocketBufferBytes / 2, useSynchronizationContext: false));
         try
         {
             await Task.WhenAll(
-                AbortOnErrorAsync(PumpIntoPipeAsync(source, buffer.Writer, PipeWriterExtensions.MaxBlockSize, destination: null, received, delivered: null)),
-                AbortOnErrorAsync(PumpFromPipeAsync(buffer.Reader, source: null, destination, received: null, delivered))).ConfigureAwait(false);
+                AbortOnErrorAsync(PumpIntoPipeAsync(source, buffer.Writer, PipeWriterExtensions.MaxBlockSize, destination: null, direction, delivering: null)),
+                AbortOnErrorAsync(PumpFromPipeAsync(buffer.Reader, source: null, destination, receiving: null, direction))).ConfigureAwait(false);
         }
         finally
         {
@@ -231,7 +258,69 @@ internal sealed class TcpRelay
         }
     }
 
+    /// <summary>Waits for a write or flush that found the destination full: reading from the source pauses meanwhile (counted for the downstream).</summary>
+    private static async ValueTask WaitForRoomAsync(ValueTask write, Direction? direction)
+    {
+        direction?.Paused();
+        await write.ConfigureAwait(false);
+        direction?.Resumed();
+    }
+
+    private static async ValueTask<FlushResult> WaitForRoomAsync(ValueTask<FlushResult> flush, Direction direction)
+    {
+        direction.Paused();
+        var result = await flush.ConfigureAwait(false);
+        direction.Resumed();
+        return result;
+    }
+
     private void Touch() => _idleTimer?.Touch();
+
+    /// <summary>The counters of one direction.</summary>
+    private sealed class Direction(TcpRelay relay, bool fromDownstream)
+    {
+        private readonly StatCounter? _received = fromDownstream ? relay._counters.DownstreamReceived : relay._counters.UpstreamReceived;
+        private readonly StatCounter? _delivered = fromDownstream ? relay._counters.UpstreamSent : relay._counters.DownstreamSent;
+
+        public void Received(long count)
+        {
+            _received?.Add(count);
+            if (fromDownstream)
+            {
+                Interlocked.Add(ref relay._downstreamBytes, count);
+            }
+            else
+            {
+                Interlocked.Add(ref relay._upstreamBytes, count);
+            }
+        }
+
+        public void Delivered(long count) => _delivered?.Add(count);
+
+        public void Paused()
+        {
+            if (fromDownstream)
+            {
+                relay._counters.DownstreamReadingPaused?.Increment();
+            }
+        }
+
+        public void Resumed()
+        {
+            if (fromDownstream)
+            {
+                relay._counters.DownstreamReadingResumed?.Increment();
+            }
+        }
+
+        public void Flushing()
+        {
+            if (fromDownstream)
+            {
+                relay._counters.UpstreamFlush?.Increment();
+            }
+        }
+    }
 
     private void OnIdle()
     {

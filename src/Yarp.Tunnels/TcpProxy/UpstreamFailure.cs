@@ -23,4 +23,7 @@ internal enum UpstreamFailure
 
     /// <summary>No internal listener of that name is bound.</summary>
     NoListener,
+
+    /// <summary>The upstream proxy was reached but did not establish the tunnel (a refusing status, a reset, a malformed answer).</summary>
+    TunnelRefused,
 }

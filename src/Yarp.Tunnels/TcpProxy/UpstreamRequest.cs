@@ -15,6 +15,7 @@ namespace Yarp.Tunnels.TcpProxy;
 /// Vets each resolved address before a connect; null allows every address (configured destinations are trusted).
 /// Connectors resolve once and connect only to addresses it allowed, so a name cannot re-resolve elsewhere between the check and the connect.
 /// </param>
+/// <param name="Downstream">The downstream end, for connectors that look at it before the relay starts (addresses, a TLS ClientHello peek); they never read from it.</param>
 internal sealed record UpstreamRequest(
     string ClusterId,
     ClusterState Cluster,
@@ -22,4 +23,5 @@ internal sealed record UpstreamRequest(
     string Address,
     TimeSpan ConnectTimeout,
     IFeatureCollection? DownstreamFeatures = null,
-    Func<IPAddress, bool>? AddressPolicy = null);
+    Func<IPAddress, bool>? AddressPolicy = null,
+    RelayEnd? Downstream = null);

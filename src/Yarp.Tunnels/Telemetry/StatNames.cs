@@ -46,6 +46,17 @@ internal static class StatNames
     public static readonly StatName UpstreamCxTxBytesTotal = StatName.Counter("upstream_cx_tx_bytes_total", "Bytes sent to upstream.", "By");
     public static readonly StatName NoMetadata = StatName.Counter("no_metadata", "Passthrough metadata keys absent at their source.");
 
+    // TCP proxy flow control and tunnelling (tcp.<prefix>.*).
+    public static readonly StatName DownstreamFlowControlPausedReadingTotal = StatName.Counter("downstream_flow_control_paused_reading_total", "Times reading from downstream paused because the upstream was full.");
+    public static readonly StatName DownstreamFlowControlResumedReadingTotal = StatName.Counter("downstream_flow_control_resumed_reading_total", "Times reading from downstream resumed after a pause.");
+    public static readonly StatName UpstreamFlushTotal = StatName.Counter("upstream_flush_total", "Connections whose downstream finished while bytes it sent still waited to be written upstream.");
+    public static readonly StatName TunnelFailReset = StatName.Counter("tunnel_fail_reset", "Tunnels whose upstream closed or reset before answering.");
+    public static readonly StatName TunnelFailConnect = StatName.Counter("tunnel_fail_connect", "Tunnels whose upstream proxy could not be reached (connect, TLS, timeout).");
+    public static readonly StatName TunnelFailProtocol = StatName.Counter("tunnel_fail_protocol", "Tunnels whose upstream answered with a malformed or oversized response head.");
+
+    /// <summary><c>tunnel_fail_status_{code}</c>: tunnels refused with that status (metric <c>tunnel_fail_status</c> tagged with the code).</summary>
+    public static StatName TunnelFailStatus(int statusCode) => ResponseCode("tunnel_fail_status", statusCode);
+
     /// <summary>
     /// The counter <c>{prefix}_{code}</c> (e.g. <c>upstream_rq_200</c>, <c>external.upstream_rq_503</c>): metric
     /// <c>{prefix}</c> tagged <c>envoy_response_code={code}</c>, as Envoy's tag extraction names it. Cached per code.

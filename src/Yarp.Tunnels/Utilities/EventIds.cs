@@ -38,6 +38,8 @@ internal static class EventIds
     public const int UpgradeForwarderEnded = 121;
     public const int UpgradeForwarderMalformed = 122;
 
+    public const int TunnelEstablished = 230;
+
     public const int AdminHealthCheckFailed = 400;
     public const int AdminHealthCheckOk = 401;
     public const int AdminDrainingListeners = 402;

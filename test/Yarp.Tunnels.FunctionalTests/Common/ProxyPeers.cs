@@ -1,0 +1,132 @@
+using System.Globalization;
+
+namespace Yarp.Tunnels.FunctionalTests.Common;
+
+/// <summary>HTTP proxies no one here wrote, started on a free loopback port: squid (CONNECT) and nginx (a plain reverse proxy).</summary>
+internal sealed class ProxyPeers : IDisposable
+{
+    private readonly ToolProcess _process;
+    private readonly string _directory;
+
+    private ProxyPeers(ToolProcess process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Address => $"tcp://127.0.0.1:{Port}";
+
+    /// <summary>squid allowing CONNECT only to <paramref name="allowedPorts"/> (others get 403), as peers.sh configures it.</summary>
+    public static async Task<ProxyPeers> StartSquidAsync(params int[] allowedPorts)
+    {
+        var squid = File.Exists("/usr/sbin/squid") ? "/usr/sbin/squid" : ToolProcess.Require("squid");
+        var port = FreePort.Get();
+        var directory = NewDirectory("squid");
+        File.WriteAllText(Path.Combine(directory, "squid.conf"), $"""
+            http_port 127.0.0.1:{port}
+            visible_hostname yarp-tunnels-tests
+            acl localclient src 127.0.0.1/32
+            acl tunnel_ports port {string.Join(' ', allowedPorts.Select(p => p.ToString(CultureInfo.InvariantCulture)))}
+            acl CONNECT method CONNECT
+            http_access deny CONNECT !tunnel_ports
+            http_access allow localclient
+            http_access deny all
+            cache deny all
+            cache_mem 8 MB
+            memory_pools off
+            pinger_enable off
+            netdb_filename none
+            client_db off
+            access_log none
+            cache_store_log none
+            logfile_rotate 0
+            cache_log {directory}/cache.log
+            pid_filename {directory}/squid.pid
+            coredump_dir {directory}
+            shutdown_lifetime 0 seconds
+            dns_nameservers 127.0.0.1
+            """);
+        return await StartAsync(squid, ["-N", "-f", Path.Combine(directory, "squid.conf")], directory, port);
+    }
+
+    /// <summary>nginx proxying every request to <paramref name="upstreamPort"/> over HTTP/1.1, with request and response buffering off.</summary>
+    public static async Task<ProxyPeers> StartNginxAsync(int upstreamPort)
+    {
+        var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : ToolProcess.Require("nginx");
+        var port = FreePort.Get();
+        var directory = NewDirectory("nginx");
+        File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            pid {{directory}}/nginx.pid;
+            error_log {{directory}}/error.log warn;
+            events { worker_connections 256; }
+            http {
+                access_log off;
+                client_body_temp_path {{directory}}/body;
+                proxy_temp_path {{directory}}/proxy;
+                fastcgi_temp_path {{directory}}/fastcgi;
+                uwsgi_temp_path {{directory}}/uwsgi;
+                scgi_temp_path {{directory}}/scgi;
+                server {
+                    listen 127.0.0.1:{{port}};
+                    client_max_body_size 0;
+                    location / {
+                        proxy_pass http://127.0.0.1:{{upstreamPort}};
+                        proxy_http_version 1.1;
+                        proxy_buffering off;
+                        proxy_request_buffering off;
+                        proxy_read_timeout 60s;
+                    }
+                }
+            }
+            """);
+        return await StartAsync(nginx, ["-p", directory, "-c", Path.Combine(directory, "nginx.conf")], directory, port);
+    }
+
+    private static string NewDirectory(string name)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"yarp-tunnels-{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        // squid drops to its own user; it must still write its log and pid there.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, (UnixFileMode)0x1FF);
+        }
+        return directory;
+    }
+
+    private static async Task<ProxyPeers> StartAsync(string tool, string[] arguments, string directory, int port)
+    {
+        var process = ToolProcess.StartBackground(tool, arguments);
+        try
+        {
+            await FreePort.WaitAsync(port);
+            return new ProxyPeers(process, directory, port);
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
