@@ -6,9 +6,10 @@
 // The HTTPS certificate is self-signed, generated on first run and kept in the user's application data folder.
 using Microsoft.AspNetCore.Http.Features;
 using WebSocketSample;
+using Yarp.Tunnels.Samples;
 
 var builder = WebApplication.CreateBuilder(args);
-var generatedCertificate = SampleCertificate.UseUnlessConfigured(builder.Configuration, "ReverseProxy:Listeners:gateway_https:Certificate");
+var generatedCertificate = SampleCertificate.UseUnlessConfigured(builder.Configuration, "ReverseProxy:Listeners:gateway_https:Certificate", "WebSocket", "localhost");
 
 var proxySection = builder.Configuration.GetSection("ReverseProxy");
 builder.Services.AddReverseProxy()

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.Tunnels.Admin;
 using Yarp.Tunnels.InternalListeners;
+using Yarp.Tunnels.ResponseHeaders;
 using Yarp.Tunnels.Upgrades;
 using Yarp.Tunnels.Utilities;
 
@@ -99,6 +100,7 @@ internal sealed partial class ListenerManager : IHostedLifecycleService, IListen
                 var errors = new List<string>();
                 var specs = Load(errors);
                 _services.GetService<UpgradePolicyManager>()?.Load(errors);
+                _services.GetService<ResponseHeadersManager>()?.Load(errors);
                 if (errors.Count > 0)
                 {
                     throw new InvalidOperationException("The Yarp.Tunnels configuration is invalid:" + Environment.NewLine

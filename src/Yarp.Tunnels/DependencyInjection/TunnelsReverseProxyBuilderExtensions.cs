@@ -18,6 +18,7 @@ using Yarp.Tunnels.Destinations;
 using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Telemetry;
 using Yarp.ReverseProxy.Model;
+using Yarp.Tunnels.ResponseHeaders;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -96,6 +97,7 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ListenerManager>());
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, TunnelsKestrelSetup>();
         AddAdmin(services);
+        builder.AddResponseHeaders();
         return builder;
     }
 
@@ -111,6 +113,14 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.TryAddSingleton<ConfigDumpAdminHandler>();
         services.TryAddSingleton<AdminEndpoints>();
         services.AddTransient<IStartupFilter, AdminStartupFilter>();
+    }
+
+    private static void AddResponseHeaders(this IReverseProxyBuilder builder)
+    {
+        builder.Services.TryAddSingleton<ResponseHeadersManager>();
+        builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelServerHeaderSetup>();
+        builder.Services.AddTransient<IStartupFilter, ServerHeaderStartupFilter>();
+        builder.AddTransforms<UpstreamServiceTimeTransform>();
     }
 
     private static bool SameSection(IConfiguration? a, IConfiguration? b) =>

@@ -44,4 +44,6 @@ internal static class EventIds
     public const int AdminHealthCheckOk = 401;
     public const int AdminDrainingListeners = 402;
     public const int AdminRequestFailed = 403;
+
+    public const int ResponseHeadersConfigInvalid = 430;
 }

@@ -1,38 +1,40 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
 
-namespace WebSocketSample;
+namespace Yarp.Tunnels.Samples;
 
 /// <summary>
-/// The gateway's self-signed HTTPS certificate for localhost / 127.0.0.1 / ::1, generated on first run and kept outside
-/// the repository, under the user's application data folder (Linux: <c>~/.config/yarp-tunnels/samples/WebSocket/</c>).
+/// A sample gateway's self-signed HTTPS certificate (subject <c>CN=&lt;commonName&gt;</c>, valid for localhost / 127.0.0.1 /
+/// ::1), generated on first run and kept outside the repository, under the user's application data folder (Linux:
+/// <c>~/.config/yarp-tunnels/samples/&lt;sample&gt;/</c>). Linked into each sample that serves HTTPS.
 /// </summary>
 internal static class SampleCertificate
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromDays(365);
     private static readonly TimeSpan RenewBefore = TimeSpan.FromDays(7);
 
-    public static string DefaultPath => Path.Combine(
+    public static string DefaultPath(string sample, string commonName) => Path.Combine(
         Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData, Environment.SpecialFolderOption.Create),
-        "yarp-tunnels", "samples", "WebSocket", "localhost.pfx");
+        "yarp-tunnels", "samples", sample, commonName + ".pfx");
 
     /// <summary>
     /// Points the listener's <c>Certificate</c> section at the generated certificate unless the configuration already
     /// names one; returns the generated file's path, or null when a configured certificate is used.
     /// </summary>
-    public static string? UseUnlessConfigured(ConfigurationManager configuration, string certificateSection)
+    public static string? UseUnlessConfigured(ConfigurationManager configuration, string certificateSection, string sample, string commonName)
     {
         if (configuration.GetSection(certificateSection).Exists())
         {
             return null;
         }
-        var path = EnsureCreated(DefaultPath);
+        var path = EnsureCreated(DefaultPath(sample, commonName), commonName);
         configuration.AddInMemoryCollection(new Dictionary<string, string?> { [certificateSection + ":Path"] = path });
         return path;
     }
 
-    private static string EnsureCreated(string path)
+    private static string EnsureCreated(string path, string commonName)
     {
         if (File.Exists(path) && !ExpiresSoon(path))
         {
@@ -40,7 +42,7 @@ internal static class SampleCertificate
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest("CN=" + commonName, key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);

@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy;
+
+namespace FrontProxy;
+
+/// <summary>
+/// The service replicas of the embedded topology, each behind its own sidecar gateway, all in this process over
+/// internal listeners (front → <c>envoy-internal://service1-1</c> → <c>envoy-internal://service1-1-app</c>). Follows
+/// the replica counts live: a new replica serves before the front routes to it; a removed one leaves the front's
+/// cluster before it stops, as <c>docker compose scale</c> does.
+/// </summary>
+internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestinations destinations) : IAsyncDisposable
+{
+    private static readonly TimeSpan UnroutedTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Dictionary<string, Replica> _replicas = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IDisposable? _watch;
+    private IProxyStateLookup? _front;
+    private ILogger? _logger;
+
+    public static string SidecarListener(string replica) => replica;
+
+    public static string ServiceListener(string replica) => replica + "-app";
+
+    /// <summary>One line per replica, for the banner.</summary>
+    public IEnumerable<string> Describe() => _replicas.Values.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r =>
+        $"Replica {r.Name}: sidecar {Addresses.InternalScheme}{SidecarListener(r.Name)} (h2c) -> service {Addresses.InternalScheme}{ServiceListener(r.Name)} (HTTP/1.1)");
+
+    /// <summary>Starts the configured replicas and their sidecars; throws (naming the problem) when one cannot start.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => ReconcileAsync(ServiceReplicas.Read(root), cancellationToken);
+
+    /// <summary>Once the front serves: follows replica count changes of the configuration.</summary>
+    public void Watch(WebApplication front)
+    {
+        _front = front.Services.GetRequiredService<IProxyStateLookup>();
+        _logger = front.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FrontProxy");
+        _watch = ChangeToken.OnChange(root.GetReloadToken, () => _ = ReloadAsync());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _watch?.Dispose();
+        await _gate.WaitAsync();
+        foreach (var replica in _replicas.Values)
+        {
+            await replica.DisposeAsync();
+        }
+        _replicas.Clear();
+    }
+
+    private async Task ReloadAsync()
+    {
+        try
+        {
+            await ReconcileAsync(ServiceReplicas.Read(root), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Log.ScaleFailed(_logger!, StartupFailure.Describe(ex)[StartupFailure.Prefix.Length..]);
+        }
+    }
+
+    private async Task ReconcileAsync(IReadOnlyList<(int Service, string Cluster, string Replica)> wanted, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var (service, cluster, name) in wanted.Where(w => !_replicas.ContainsKey(w.Replica)))
+            {
+                _replicas[name] = await Replica.StartAsync(root, service, cluster, name, cancellationToken);
+                if (_logger is not null)
+                {
+                    Log.ReplicaAdded(_logger, name);
+                }
+            }
+            var wantedNames = wanted.Select(w => w.Replica).ToHashSet(StringComparer.Ordinal);
+            destinations.Set(_replicas.Values.Where(r => wantedNames.Contains(r.Name))
+                .Select(r => (r.Cluster, r.Name, Addresses.InternalScheme + SidecarListener(r.Name))));
+
+            foreach (var replica in _replicas.Values.Where(r => !wantedNames.Contains(r.Name)).ToList())
+            {
+                await WaitUntilUnroutedAsync(replica);
+                _replicas.Remove(replica.Name);
+                await replica.DisposeAsync();
+                Log.ReplicaRemoved(_logger!, replica.Name);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Waits (bounded) until the front's cluster no longer lists the replica, so no new request picks it.</summary>
+    private async Task WaitUntilUnroutedAsync(Replica replica)
+    {
+        var deadline = DateTime.UtcNow + UnroutedTimeout;
+        while (_front is not null && _front.TryGetCluster(replica.Cluster, out var cluster) && cluster.Destinations.ContainsKey(replica.Name)
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed record Replica(string Cluster, string Name, WebApplication Service, WebApplication Sidecar) : IAsyncDisposable
+    {
+        public static async Task<Replica> StartAsync(IConfiguration root, int service, string cluster, string name, CancellationToken cancellationToken)
+        {
+            var app = ServiceApp.Build(root, service, name, Addresses.InternalScheme + ServiceListener(name));
+            WebApplication? sidecar = null;
+            try
+            {
+                await app.StartAsync(cancellationToken);
+                sidecar = SidecarApp.Build(root, name, Addresses.InternalScheme + SidecarListener(name), Addresses.InternalScheme + ServiceListener(name), mainHost: false);
+                await sidecar.StartAsync(cancellationToken);
+                return new Replica(cluster, name, app, sidecar);
+            }
+            catch
+            {
+                if (sidecar is not null)
+                {
+                    await sidecar.DisposeAsync();
+                }
+                await app.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // The sidecar first: it drains its requests to the replica before the replica goes.
+            await Sidecar.StopAsync();
+            await Sidecar.DisposeAsync();
+            await Service.StopAsync();
+            await Service.DisposeAsync();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Information, "Replica {Name} added: serving, then added to the front's cluster.")]
+        public static partial void ReplicaAdded(ILogger logger, string name);
+
+        [LoggerMessage(11, LogLevel.Information, "Replica {Name} removed: out of the front's cluster, then stopped.")]
+        public static partial void ReplicaRemoved(ILogger logger, string name);
+
+        [LoggerMessage(12, LogLevel.Error, "The replica counts were not applied: {Problem}")]
+        public static partial void ScaleFailed(ILogger logger, string problem);
+    }
+}

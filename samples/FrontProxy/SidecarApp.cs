@@ -1,0 +1,25 @@
+namespace FrontProxy;
+
+/// <summary>
+/// A sidecar gateway, the sandbox's service Envoy: the <c>Sidecar:ReverseProxy</c> template with one HTTP listener
+/// (<c>ingress</c>) on <paramref name="listen"/> and the <c>local_service</c> cluster pointing at its replica.
+/// </summary>
+internal static class SidecarApp
+{
+    public static WebApplication Build(IConfiguration root, string replica, string listen, string upstream, bool mainHost)
+    {
+        var values = SampleConfiguration.Relative(root.GetSection("Sidecar")).ToList();
+        values.Add(new("ReverseProxy:Listeners:ingress:Address", Addresses.ListenerAddress(listen)));
+        // The front speaks h2c to its sidecars; Auto also takes HTTP/1.1 (curl, other fronts) on a socket.
+        values.Add(new("ReverseProxy:Listeners:ingress:Protocols", Addresses.TryInternal(listen, out _) ? "Http2" : "Auto"));
+        values.Add(new($"ReverseProxy:Clusters:local_service:Destinations:{replica}:Address", Addresses.Destination(upstream, "--upstream")));
+
+        var builder = SubHost.CreateBuilder(root, values);
+        var section = builder.Configuration.GetSection("ReverseProxy");
+        builder.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section);
+        SampleTelemetry.Add(builder, "sidecar-" + replica, traces: mainHost);
+        var app = builder.Build();
+        app.MapTunnelsReverseProxy();
+        return app;
+    }
+}
