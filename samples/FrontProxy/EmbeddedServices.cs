@@ -66,17 +66,19 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            var added = new List<string>();
             foreach (var (service, cluster, name) in wanted.Where(w => !_replicas.ContainsKey(w.Replica)))
             {
                 _replicas[name] = await Replica.StartAsync(root, service, cluster, name, cancellationToken);
-                if (_logger is not null)
-                {
-                    Log.ReplicaAdded(_logger, name);
-                }
+                added.Add(name);
             }
             var wantedNames = wanted.Select(w => w.Replica).ToHashSet(StringComparer.Ordinal);
             destinations.Set(_replicas.Values.Where(r => wantedNames.Contains(r.Name))
                 .Select(r => (r.Cluster, r.Name, Addresses.InternalScheme + SidecarListener(r.Name))));
+            foreach (var name in added.Where(_ => _logger is not null))
+            {
+                Log.ReplicaAdded(_logger!, name);
+            }
 
             foreach (var replica in _replicas.Values.Where(r => !wantedNames.Contains(r.Name)).ToList())
             {

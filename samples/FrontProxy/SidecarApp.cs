@@ -2,7 +2,7 @@ namespace FrontProxy;
 
 /// <summary>
 /// A sidecar gateway, the sandbox's service Envoy: the <c>Sidecar:ReverseProxy</c> template with one HTTP listener
-/// (<c>ingress</c>) on <paramref name="listen"/> and the <c>local_service</c> cluster pointing at its replica.
+/// (<c>ingress</c>) on <paramref name="listen"/> and the <c>local_service</c> cluster pointing at its replica(s).
 /// </summary>
 internal static class SidecarApp
 {
@@ -12,7 +12,13 @@ internal static class SidecarApp
         values.Add(new("ReverseProxy:Listeners:ingress:Address", Addresses.ListenerAddress(listen)));
         // The front speaks h2c to its sidecars; Auto also takes HTTP/1.1 (curl, other fronts) on a socket.
         values.Add(new("ReverseProxy:Listeners:ingress:Protocols", Addresses.TryInternal(listen, out _) ? "Http2" : "Auto"));
-        values.Add(new($"ReverseProxy:Clusters:local_service:Destinations:{replica}:Address", Addresses.Destination(upstream, "--upstream")));
+        // Usually its one co-located replica; a comma-separated --upstream puts several behind it (round robin).
+        var upstreams = upstream.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        for (var i = 0; i < upstreams.Length; i++)
+        {
+            var id = upstreams.Length == 1 ? replica : $"{replica}-upstream{i + 1}";
+            values.Add(new($"ReverseProxy:Clusters:local_service:Destinations:{id}:Address", Addresses.Destination(upstreams[i], "--upstream")));
+        }
 
         var builder = SubHost.CreateBuilder(root, values);
         var section = builder.Configuration.GetSection("ReverseProxy");

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 
 namespace FrontProxy;
@@ -17,18 +16,13 @@ internal static class StartupFailure
         var line = new StringBuilder();
         for (var current = exception; current is not null; current = current.InnerException)
         {
-            var message = Normalize(current);
-            if (message.Length > 0 && !line.ToString().Contains(message, StringComparison.Ordinal))
+            var message = current.Message.Trim().TrimEnd('.');
+            if (message.Length > 0 && !line.ToString().Contains(message, StringComparison.OrdinalIgnoreCase))
             {
-                line.Append(line.Length == 0 ? "" : ": ").Append(message.TrimEnd('.'));
+                line.Append(line.Length == 0 ? "" : ": ").Append(message);
             }
         }
         return Prefix + line.ToString().ReplaceLineEndings(" ");
     }
 
-    private static string Normalize(Exception exception) => exception switch
-    {
-        SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => "address already in use",
-        _ => exception.Message.Trim(),
-    };
 }

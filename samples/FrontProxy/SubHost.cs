@@ -15,6 +15,7 @@ internal static class SubHost
         // Only what this host is given: the defaults would read the front's appsettings.json, listeners included.
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(SampleConfiguration.ForHost(root, values));
+        StartupLogGate.Apply(builder.Logging);
         return builder;
     }
 }

@@ -20,8 +20,16 @@ internal sealed class Topology : IAsyncDisposable
 
     public static async Task<Topology> StartAsync(string[] args)
     {
+        var topology = await StartRoleAsync(args);
+        StartupLogGate.Started();
+        return topology;
+    }
+
+    private static async Task<Topology> StartRoleAsync(string[] args)
+    {
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddSampleSources(args);
+        StartupLogGate.Apply(builder.Logging);
         var root = builder.Configuration;
         var options = SampleOptions.Read(root);
         switch (options.Role)

@@ -23,9 +23,8 @@ internal static class ResponseHeadersConfigReader
             errors.Add($"{Where}: ServerName '{serverName}' must be a non-empty header value (visible ASCII and spaces, no leading or trailing space).");
             serverName = null;
         }
-        var transformation = ConfigValueReader.ReadEnum<ServerHeaderTransformation>(section, "ServerHeaderTransformation", Where, errors)
-            ?? ServerHeaderTransformation.Overwrite;
-        if (transformation != ServerHeaderTransformation.PassThrough && serverName is null && section["ServerHeaderTransformation"] is { Length: > 0 })
+        var transformation = ConfigValueReader.ReadEnum<ServerHeaderTransformation>(section, "ServerHeaderTransformation", Where, errors);
+        if (transformation is not null and not ServerHeaderTransformation.PassThrough && section["ServerName"] is null)
         {
             errors.Add($"{Where}: ServerHeaderTransformation '{transformation}' needs a ServerName to set.");
         }
@@ -40,7 +39,7 @@ internal static class ResponseHeadersConfigReader
             errors.Add($"{Where}: UpstreamServiceTimeHeader '{timeHeader}' is not a valid header name.");
             timeHeader = null;
         }
-        return new ResponseHeadersConfig(serverName, transformation, timeHeader);
+        return new ResponseHeadersConfig(serverName, transformation ?? ServerHeaderTransformation.Overwrite, timeHeader);
     }
 
     /// <summary>Whether Kestrel's own <c>Server</c> header should be off: the section, as it is at startup, sets one.</summary>

@@ -6,7 +6,13 @@ namespace Yarp.Tunnels.FunctionalTests.Common;
 /// <summary>Runs a built sample as its own process on its fixed ports.</summary>
 internal static class SampleProcess
 {
-    public static ToolProcess Start(string folder, string assemblyName, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="folder">The sample's folder under <c>samples/</c>.</param>
+    /// <param name="assemblyName">Its assembly name.</param>
+    /// <param name="environment">Extra environment variables.</param>
+    /// <param name="arguments">Command-line arguments.</param>
+    /// <param name="workingDirectory">The working directory, hence the content root (default: the sample's folder, with its appsettings.json).</param>
+    public static ToolProcess Start(string folder, string assemblyName, IReadOnlyDictionary<string, string>? environment = null,
+        IEnumerable<string>? arguments = null, string? workingDirectory = null)
     {
         var dotnet = ToolProcess.Require("dotnet");
         var (sampleDir, sampleDll) = RepoPaths.Sample(folder, assemblyName);
@@ -19,7 +25,7 @@ internal static class SampleProcess
         {
             variables[key] = value;
         }
-        return ToolProcess.StartBackground(dotnet, [sampleDll], sampleDir, variables);
+        return ToolProcess.StartBackground(dotnet, [sampleDll, .. arguments ?? []], workingDirectory ?? sampleDir, variables);
     }
 
     public static void AssertPortFree(int port)

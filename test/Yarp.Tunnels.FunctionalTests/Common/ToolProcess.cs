@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Yarp.Tunnels.FunctionalTests.Common;
 
@@ -64,6 +65,30 @@ internal sealed class ToolProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return result;
+    }
+
+    /// <summary>Waits (bounded) until the output has a match of <paramref name="pattern"/>; fails with the output if the process exits first.</summary>
+    public async Task<Match> WaitForOutputAsync(Regex pattern, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TestHost.Timeout);
+        while (true)
+        {
+            if (pattern.Match(Output) is { Success: true } match)
+            {
+                return match;
+            }
+            Assert.False(HasExited, $"The process exited before printing /{pattern}/:{Environment.NewLine}{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"No output matching /{pattern}/ within {timeout ?? TestHost.Timeout}:{Environment.NewLine}{Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits (bounded) for the process to exit with all its output read; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TestHost.Timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
     }
 
     /// <summary>Runs a process to completion, feeding <paramref name="stdin"/> and collecting stdout as bytes; killed on timeout.</summary>
