@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy;
+using Yarp.Tunnels.Configuration;
 
 namespace FrontProxy;
 
@@ -24,8 +25,22 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
     public static string ServiceListener(string replica) => replica + "-app";
 
     /// <summary>One line per replica, for the banner.</summary>
-    public IEnumerable<string> Describe() => _replicas.Values.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r =>
-        $"Replica {r.Name}: sidecar {Addresses.InternalScheme}{SidecarListener(r.Name)} (h2c) -> service {Addresses.InternalScheme}{ServiceListener(r.Name)} (HTTP/1.1)");
+    public IEnumerable<string> Describe() => _replicas.Values.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r => r.Describe());
+
+    /// <summary>
+    /// A sidecar's admin address: <c>FrontProxy:SidecarAdminBasePort</c> + 100 × (service − 1) + replica index
+    /// (service1-1 on 8101, service1-2 on 8102, service2-1 on 8201); base 0 gives each an ephemeral port.
+    /// </summary>
+    private string SidecarAdmin(int service, string replica)
+    {
+        var text = root[$"{SampleOptions.Section}:SidecarAdminBasePort"] ?? "0";
+        if (!int.TryParse(text, out var basePort) || basePort is < 0 or > 65535 - (100 * ServiceReplicas.Max))
+        {
+            throw new StartupException($"FrontProxy:SidecarAdminBasePort '{text}' is not a port (0 for ephemeral ones)");
+        }
+        var index = int.Parse(replica[(replica.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        return $"127.0.0.1:{(basePort == 0 ? 0 : basePort + (100 * (service - 1)) + index)}";
+    }
 
     /// <summary>Starts the configured replicas and their sidecars; throws (naming the problem) when one cannot start.</summary>
     public Task StartAsync(CancellationToken cancellationToken) => ReconcileAsync(ServiceReplicas.Read(root), cancellationToken);
@@ -69,7 +84,7 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
             var added = new List<string>();
             foreach (var (service, cluster, name) in wanted.Where(w => !_replicas.ContainsKey(w.Replica)))
             {
-                _replicas[name] = await Replica.StartAsync(root, service, cluster, name, cancellationToken);
+                _replicas[name] = await Replica.StartAsync(root, service, cluster, name, SidecarAdmin(service, name), cancellationToken);
                 added.Add(name);
             }
             var wantedNames = wanted.Select(w => w.Replica).ToHashSet(StringComparer.Ordinal);
@@ -77,7 +92,7 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
                 .Select(r => (r.Cluster, r.Name, Addresses.InternalScheme + SidecarListener(r.Name))));
             foreach (var name in added.Where(_ => _logger is not null))
             {
-                Log.ReplicaAdded(_logger!, name);
+                Log.ReplicaAdded(_logger!, name, _replicas[name].Describe());
             }
 
             foreach (var replica in _replicas.Values.Where(r => !wantedNames.Contains(r.Name)).ToList())
@@ -107,14 +122,14 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
 
     private sealed record Replica(string Cluster, string Name, WebApplication Service, WebApplication Sidecar) : IAsyncDisposable
     {
-        public static async Task<Replica> StartAsync(IConfiguration root, int service, string cluster, string name, CancellationToken cancellationToken)
+        public static async Task<Replica> StartAsync(IConfiguration root, int service, string cluster, string name, string admin, CancellationToken cancellationToken)
         {
             var app = ServiceApp.Build(root, service, name, Addresses.InternalScheme + ServiceListener(name));
             WebApplication? sidecar = null;
             try
             {
                 await app.StartAsync(cancellationToken);
-                sidecar = SidecarApp.Build(root, name, Addresses.InternalScheme + SidecarListener(name), Addresses.InternalScheme + ServiceListener(name), mainHost: false);
+                sidecar = SidecarApp.Build(root, name, Addresses.InternalScheme + SidecarListener(name), Addresses.InternalScheme + ServiceListener(name), admin, mainHost: false);
                 await sidecar.StartAsync(cancellationToken);
                 return new Replica(cluster, name, app, sidecar);
             }
@@ -129,6 +144,13 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
             }
         }
 
+        public string Describe()
+        {
+            var admin = Sidecar.Services.GetRequiredService<IListenerStateProvider>().GetListeners()
+                .FirstOrDefault(l => l.Name == "admin")?.BoundEndPoints.FirstOrDefault();
+            return $"Replica {Name}: sidecar {Addresses.InternalScheme}{SidecarListener(Name)} (h2c, admin http://{admin}) -> service {Addresses.InternalScheme}{ServiceListener(Name)} (HTTP/1.1)";
+        }
+
         public async ValueTask DisposeAsync()
         {
             // The sidecar first: it drains its requests to the replica before the replica goes.
@@ -141,8 +163,8 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
 
     private static partial class Log
     {
-        [LoggerMessage(10, LogLevel.Information, "Replica {Name} added: serving, then added to the front's cluster.")]
-        public static partial void ReplicaAdded(ILogger logger, string name);
+        [LoggerMessage(10, LogLevel.Information, "Replica {Name} added: serving, then added to the front's cluster. {Description}")]
+        public static partial void ReplicaAdded(ILogger logger, string name, string description);
 
         [LoggerMessage(11, LogLevel.Information, "Replica {Name} removed: out of the front's cluster, then stopped.")]
         public static partial void ReplicaRemoved(ILogger logger, string name);

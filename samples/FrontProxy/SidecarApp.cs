@@ -6,7 +6,7 @@ namespace FrontProxy;
 /// </summary>
 internal static class SidecarApp
 {
-    public static WebApplication Build(IConfiguration root, string replica, string listen, string upstream, bool mainHost)
+    public static WebApplication Build(IConfiguration root, string replica, string listen, string upstream, string? admin, bool mainHost)
     {
         var values = SampleConfiguration.Relative(root.GetSection("Sidecar")).ToList();
         values.Add(new("ReverseProxy:Listeners:ingress:Address", Addresses.ListenerAddress(listen)));
@@ -18,6 +18,11 @@ internal static class SidecarApp
         {
             var id = upstreams.Length == 1 ? replica : $"{replica}-upstream{i + 1}";
             values.Add(new($"ReverseProxy:Clusters:local_service:Destinations:{id}:Address", Addresses.Destination(upstreams[i], "--upstream")));
+        }
+
+        if (!string.IsNullOrEmpty(admin))
+        {
+            values.Add(new("ReverseProxy:Admin:Address", admin));
         }
 
         var builder = SubHost.CreateBuilder(root, values);

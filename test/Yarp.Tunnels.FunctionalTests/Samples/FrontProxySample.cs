@@ -7,11 +7,13 @@ namespace Yarp.Tunnels.FunctionalTests.Samples;
 /// <summary>Runs the already-built FrontProxy sample as processes and reads what it prints and answers.</summary>
 internal static partial class FrontProxySample
 {
-    /// <summary>Moves the front's two listeners to ephemeral ports (tests that need not the fixed 8080/8443).</summary>
+    /// <summary>Moves the front's listeners, its admin and the sidecars' admins to ephemeral ports (tests that need not the fixed ones).</summary>
     public static readonly string[] EphemeralPorts =
     [
         "--ReverseProxy:Listeners:front_http:Address=tcp://127.0.0.1:0",
         "--ReverseProxy:Listeners:front_https:Address=tcp://127.0.0.1:0",
+        "--ReverseProxy:Admin:Address=127.0.0.1:0",
+        "--FrontProxy:SidecarAdminBasePort=0",
     ];
 
     public static string Directory => RepoPaths.Sample("FrontProxy", "FrontProxy").Directory;
@@ -37,6 +39,18 @@ internal static partial class FrontProxySample
         var greetings = result.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Greeting.Parse).ToList();
         Assert.Equal(urls.Count, greetings.Count);
         return greetings;
+    }
+
+    /// <summary>The admin endpoint's <c>/stats</c> counters and gauges (<c>name: value</c> lines), read with curl.</summary>
+    public static async Task<IReadOnlyDictionary<string, long>> StatsAsync(int adminPort)
+    {
+        var curl = ToolProcess.Require("curl");
+        var result = await ToolProcess.RunAsync(curl, ["-sS", "--fail", "--max-time", "20", $"http://127.0.0.1:{adminPort}/stats"]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(": ", 2))
+            .Where(parts => parts.Length == 2 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            .ToDictionary(parts => parts[0], parts => long.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
     [GeneratedRegex(@"started\. Press Ctrl\+C to shut down\.")]

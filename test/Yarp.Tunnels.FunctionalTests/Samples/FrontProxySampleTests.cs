@@ -70,11 +70,37 @@ public class FrontProxySampleTests(FrontProxySampleFixture sample) : IClassFixtu
     }
 
     [Fact]
+    public async Task Admin_StatsAndServerInfo_CountExactlyWhatWasSent()
+    {
+        var before = await FrontProxySample.StatsAsync(FrontProxySampleFixture.AdminPort);
+        var sidecarBefore = await FrontProxySample.StatsAsync(FrontProxySampleFixture.Service1SidecarAdminPort);
+
+        await FrontProxySample.GetGreetingsAsync(FrontProxySampleFixture.HttpPort, [.. Enumerable.Repeat("/service/1", 5)]);
+
+        var after = await FrontProxySample.StatsAsync(FrontProxySampleFixture.AdminPort);
+        Assert.Equal(5, after["cluster.service1.upstream_rq_200"] - before.GetValueOrDefault("cluster.service1.upstream_rq_200"));
+        Assert.Equal(5, after["cluster.service1.upstream_rq_total"] - before.GetValueOrDefault("cluster.service1.upstream_rq_total"));
+        Assert.Equal(5, after["http.ingress_http.downstream_rq_total"] - before.GetValueOrDefault("http.ingress_http.downstream_rq_total"));
+        Assert.Equal(1, after["cluster.service1.membership_total"]);
+        Assert.True(after["cluster.service1.upstream_cx_http2_total"] >= 1, "the front → sidecar hop is not HTTP/2");
+        // The sidecar's own admin counts the same requests in its own scope (8101: service1-1's sidecar).
+        var sidecarAfter = await FrontProxySample.StatsAsync(FrontProxySampleFixture.Service1SidecarAdminPort);
+        Assert.Equal(5, sidecarAfter["cluster.local_service.upstream_rq_200"] - sidecarBefore.GetValueOrDefault("cluster.local_service.upstream_rq_200"));
+        Assert.DoesNotContain(sidecarAfter.Keys, k => k.StartsWith("cluster.service1.", StringComparison.Ordinal));
+
+        var curl = ToolProcess.Require("curl");
+        var serverInfo = await ToolProcess.RunAsync(curl, ["-sS", "--fail", "--max-time", "20", "http://localhost:8001/server_info"]);
+        using var json = System.Text.Json.JsonDocument.Parse(serverInfo.StdoutText);
+        Assert.Equal("LIVE", json.RootElement.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public void Banner_ListsTheRealListenersOnly()
     {
         Assert.Contains("Listener front_http: tcp://127.0.0.1:8080 bound on 127.0.0.1:8080 (Bound)", sample.Output, StringComparison.Ordinal);
         Assert.Contains("Listener front_https: tcp://127.0.0.1:8443 bound on 127.0.0.1:8443 (Bound)", sample.Output, StringComparison.Ordinal);
-        Assert.Contains("Replica service1-1: sidecar envoy-internal://service1-1 (h2c) -> service envoy-internal://service1-1-app (HTTP/1.1)", sample.Output, StringComparison.Ordinal);
+        Assert.Contains("Listener admin: tcp://127.0.0.1:8001 bound on 127.0.0.1:8001 (Bound)", sample.Output, StringComparison.Ordinal);
+        Assert.Contains("Replica service1-1: sidecar envoy-internal://service1-1 (h2c, admin http://127.0.0.1:8101) -> service envoy-internal://service1-1-app (HTTP/1.1)", sample.Output, StringComparison.Ordinal);
         // Kestrel's hidden endpoints (named pipes claimed by Yarp.Tunnels) are never announced.
         Assert.DoesNotContain("pipe:", sample.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Now listening on", sample.Output, StringComparison.Ordinal);

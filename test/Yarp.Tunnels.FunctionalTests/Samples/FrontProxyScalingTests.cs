@@ -35,7 +35,10 @@ public class FrontProxyScalingTests
             await File.WriteAllTextAsync(settingsPath, settings.ToJsonString());
             using var sample = FrontProxySample.Start(FrontProxySample.EphemeralPorts, workingDirectory: directory.FullName);
             var port = await FrontProxySample.WaitForListenerAsync(sample, "front_http");
+            var admin = await FrontProxySample.WaitForListenerAsync(sample, "admin");
             Assert.Equal(["service1-1"], (await FrontProxySample.GetGreetingsAsync(port, SixRequests)).Select(g => g.Hostname).Distinct());
+            var before = await FrontProxySample.StatsAsync(admin);
+            Assert.Equal(1, before["cluster.service1.membership_total"]);
 
             settings["FrontProxy"]!["Services"]!["service1"]!["Replicas"] = 3;
             await File.WriteAllTextAsync(settingsPath, settings.ToJsonString());
@@ -43,12 +46,19 @@ public class FrontProxyScalingTests
             // The front applies its new cluster asynchronously: wait until the third replica answers, then count.
             await WaitForHostnameAsync(port, "service1-3");
             FrontProxySample.AssertRoundRobin([.. (await FrontProxySample.GetGreetingsAsync(port, SixRequests)).Select(g => g.Hostname)], 3);
+            var scaledUp = await FrontProxySample.StatsAsync(admin);
+            Assert.Equal(3, scaledUp["cluster.service1.membership_total"]);
+            Assert.True(scaledUp["cluster.service1.membership_change"] > before["cluster.service1.membership_change"], "membership_change did not move");
+            Assert.Equal(before["cluster.service2.membership_change"], scaledUp["cluster.service2.membership_change"]);
 
             settings["FrontProxy"]!["Services"]!["service1"]!["Replicas"] = 2;
             await File.WriteAllTextAsync(settingsPath, settings.ToJsonString());
             await sample.WaitForOutputAsync(new Regex(@"Replica service1-3 removed"));
             var afterRemoval = await FrontProxySample.GetGreetingsAsync(port, SixRequests);
             Assert.Equal(["service1-1", "service1-2"], afterRemoval.Select(g => g.Hostname).Distinct().Order());
+            var scaledDown = await FrontProxySample.StatsAsync(admin);
+            Assert.Equal(2, scaledDown["cluster.service1.membership_total"]);
+            Assert.True(scaledDown["cluster.service1.membership_change"] > scaledUp["cluster.service1.membership_change"], "membership_change did not move");
             Assert.False(sample.HasExited, sample.Output);
         }
         finally
