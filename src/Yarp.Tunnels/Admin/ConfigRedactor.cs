@@ -30,7 +30,12 @@ internal static partial class ConfigRedactor
                         continue;
                     }
                     var isHeaderName = value is JsonValue v && v.TryGetValue<string>(out var s) && HeaderName().IsMatch(s) && IsSecret(s);
-                    if (IsSecret(key) && value is not JsonObject and not JsonArray || namesSecretHeader && value is JsonValue && !isHeaderName)
+                    if (IsSecret(key))
+                    {
+                        // A secret-named section (ConnectionStrings, Secrets) hides every value inside it.
+                        obj[key] = value is JsonValue ? Redacted : RedactAll(value);
+                    }
+                    else if (namesSecretHeader && value is JsonValue && !isHeaderName)
                     {
                         obj[key] = Redacted;
                     }
@@ -48,6 +53,27 @@ internal static partial class ConfigRedactor
                 return array;
             default:
                 return node;
+        }
+    }
+
+    private static JsonNode RedactAll(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, value) in obj.ToList())
+                {
+                    obj[key] = value is null ? null : RedactAll(value);
+                }
+                return obj;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    array[i] = array[i] is { } item ? RedactAll(item) : null;
+                }
+                return array;
+            default:
+                return Redacted;
         }
     }
 

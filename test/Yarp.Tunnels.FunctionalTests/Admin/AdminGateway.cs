@@ -31,7 +31,11 @@ internal sealed class AdminGateway : IAsyncDisposable
     /// <summary>A keep-alive HTTP/1.1 client of the front listener.</summary>
     public HttpClient Front { get; }
 
-    public static async Task<AdminGateway> StartAsync(Action<IServiceCollection>? services = null, IReadOnlyDictionary<string, string?>? extra = null)
+    /// <param name="services">Registrations before the tunnels' own.</param>
+    /// <param name="extra">More <c>ReverseProxy</c> keys (or replacements).</param>
+    /// <param name="map">The app's own endpoints, mapped before the proxy.</param>
+    public static async Task<AdminGateway> StartAsync(Action<IServiceCollection>? services = null, IReadOnlyDictionary<string, string?>? extra = null,
+        Action<WebApplication>? map = null)
     {
         var backend = await TestHost.StartAsync(b => b.ListenLoopback(), BackendApp.Map);
         try
@@ -57,7 +61,7 @@ internal sealed class AdminGateway : IAsyncDisposable
             {
                 values[key] = value;
             }
-            var app = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(values), new InternalListenerRegistry(), services: services);
+            var app = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(values), new InternalListenerRegistry(), map, services);
             await app.WaitForListenerAsync("front");
             await app.WaitForListenerAsync("admin");
             return new AdminGateway(backend, app);
