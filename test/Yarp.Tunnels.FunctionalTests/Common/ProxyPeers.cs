@@ -20,10 +20,12 @@ internal sealed class ProxyPeers : IDisposable
     public string Address => $"tcp://127.0.0.1:{Port}";
 
     /// <summary>squid allowing CONNECT only to <paramref name="allowedPorts"/> (others get 403), as peers.sh configures it.</summary>
-    public static async Task<ProxyPeers> StartSquidAsync(params int[] allowedPorts)
+    /// <param name="allowedPorts">The CONNECT target ports allowed.</param>
+    /// <param name="port">The port squid listens on (a sample's fixed port); a free one when null.</param>
+    public static async Task<ProxyPeers> StartSquidAsync(IReadOnlyList<int> allowedPorts, int? port = null)
     {
         var squid = File.Exists("/usr/sbin/squid") ? "/usr/sbin/squid" : ToolProcess.Require("squid");
-        var port = FreePort.Get();
+        port ??= FreePort.Get();
         var directory = NewDirectory("squid");
         File.WriteAllText(Path.Combine(directory, "squid.conf"), $"""
             http_port 127.0.0.1:{port}
@@ -49,7 +51,7 @@ internal sealed class ProxyPeers : IDisposable
             shutdown_lifetime 0 seconds
             dns_nameservers 127.0.0.1
             """);
-        return await StartAsync(squid, ["-N", "-f", Path.Combine(directory, "squid.conf")], directory, port);
+        return await StartAsync(squid, ["-N", "-f", Path.Combine(directory, "squid.conf")], directory, port.Value);
     }
 
     /// <summary>nginx proxying every request to <paramref name="upstreamPort"/> over HTTP/1.1, with request and response buffering off.</summary>

@@ -40,7 +40,7 @@ public class Http1TunnelTests
     public async Task Connect_ThroughSquidWithOneKiBInternalHop_50MiBEachWayByteExact()
     {
         await using var echo = TcpEchoServer.Start();
-        using var squid = await ProxyPeers.StartSquidAsync(echo.Port);
+        using var squid = await ProxyPeers.StartSquidAsync([echo.Port]);
         var config = L1(squid.Address, $"127.0.0.1:{echo.Port}");
         // client → front (plain TCP proxy) → envoy-internal://l1 (1 KiB buffer) → l1 (tunnel) → squid → echo
         config["Listeners:l1:Address"] = "envoy-internal://l1";
@@ -68,7 +68,7 @@ public class Http1TunnelTests
     public async Task Connect_SquidAnswers403_DownstreamClosedNothingForwardedAndStatusCounted()
     {
         await using var echo = TcpEchoServer.Start();
-        using var squid = await ProxyPeers.StartSquidAsync(FreePort.Get());
+        using var squid = await ProxyPeers.StartSquidAsync([FreePort.Get()]);
         await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(L1(squid.Address, $"127.0.0.1:{echo.Port}")), new InternalListenerRegistry());
         var token = TestHost.TimeoutToken();
 

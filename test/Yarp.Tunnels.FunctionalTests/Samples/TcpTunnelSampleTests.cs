@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using Yarp.Tunnels.FunctionalTests.Common;
+
+namespace Yarp.Tunnels.FunctionalTests.Samples;
+
+/// <summary>Runs the built TcpTunnel sample's L1 half as a process on its fixed ports, tunnelling through squid on 10001.</summary>
+[Collection(FixedPortsCollection.Name)]
+public class TcpTunnelSampleTests
+{
+    [Fact]
+    public async Task L1H1Connect_SocatThrough10002AndSquidOn10001_ReachesEchoOn10003()
+    {
+        var socat = ToolProcess.Require("socat");
+        foreach (var port in new[] { 10000, 10001, 10002, 10003 })
+        {
+            SampleProcess.AssertPortFree(port);
+        }
+        using var echo = ToolProcess.StartBackground(socat, ["TCP-LISTEN:10003,bind=127.0.0.1,reuseaddr,fork", "EXEC:cat"]);
+        using var squid = await ProxyPeers.StartSquidAsync([10003], port: 10001);
+        using var sample = SampleProcess.Start("TcpTunnel", "TcpTunnel", new Dictionary<string, string> { ["TUNNEL_ROLE"] = "l1", ["TUNNEL_MODE"] = "h1-connect" });
+        await SampleProcess.WaitUntilAcceptingAsync(echo, 10003);
+        await SampleProcess.WaitUntilAcceptingAsync(sample, 10002);
+
+        // squid ends a tunnel when the client half-closes: socat ignores its stdin's end (no FIN) and stops after 2 s without traffic.
+        var input = RandomNumberGenerator.GetBytes(256 * 1024);
+        var result = await ToolProcess.RunAsync(socat, ["-T", "2", "-,ignoreeof", "TCP:127.0.0.1:10002"], input, TimeSpan.FromSeconds(30));
+
+        Assert.True(result.ExitCode == 0, $"{result}{Environment.NewLine}sample output:{Environment.NewLine}{sample.Output}");
+        Bytes.AssertEqual(input, result.Stdout, "echo through 10002 → squid 10001 → 10003");
+        Assert.False(sample.HasExited, sample.Output);
+    }
+
+    [Theory]
+    [InlineData("both", "l2 half")]
+    [InlineData("l3", "is not one of l1, l2, both")]
+    public async Task Start_RoleWithoutItsHalfOrUnknown_ExitsWithClearError(string role, string expected)
+    {
+        using var sample = SampleProcess.Start("TcpTunnel", "TcpTunnel", new Dictionary<string, string> { ["TUNNEL_ROLE"] = role });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!sample.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(sample.HasExited, sample.Output);
+        Assert.Contains(expected, sample.Output, StringComparison.OrdinalIgnoreCase);
+    }
+}
