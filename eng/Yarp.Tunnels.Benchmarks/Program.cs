@@ -24,11 +24,14 @@
 //       toward a backend that never reads until the proxy stops reading). Prints the GC's committed bytes (after an
 //       aggressive collection) and VmData added per connection. About a minute.
 //
-//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32]
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]
 //       One process, one run: WebSocket echo round trips (p50/p99 on one socket) and messages/s (--connections sockets,
 //       one message in flight each) straight to a Kestrel echo, through the Yarp.Tunnels gateway (its own process:
-//       Protocols Auto, MapTunnelsReverseProxy) and through nginx (HTTP/1.1 Upgrade recipe; apt-get install nginx, exits 1 without it),
-//       over HTTP/1.1 and HTTP/2 (RFC 8441; nginx has no WebSocket over HTTP/2). About 1 minute with the defaults.
+//       Protocols Auto, MapTunnelsReverseProxy), through the same process's TCP proxy listener (the relay alone, for
+//       reference) and through nginx (HTTP/1.1 Upgrade recipe; apt-get install nginx, exits 1 without it), over HTTP/1.1
+//       and HTTP/2 (RFC 8441; nginx has no WebSocket over HTTP/2), with the proxy processes' CPU time per message.
+//       --only runs the named paths first (h1-direct, h1-gateway, h1-tcp, h1-nginx, h2-direct, h2-gateway) plus the
+//       rows the ratios need, e.g. to attach perf to the gateway process. About 1 minute with the defaults.
 //
 // Figures on a shared or 2-core machine drift 20-40% between runs: compare only ratios measured within one run.
 using BenchmarkDotNet.Running;
@@ -58,6 +61,6 @@ switch (mode)
         Console.Error.WriteLine("usage: dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- micro [BenchmarkDotNet args]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]");
-        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]");
         return 2;
 }

@@ -166,7 +166,7 @@ internal static class E2eRunner
         return value;
     }
 
-    private static HashSet<string>? ReadList(string[] args, string name)
+    internal static HashSet<string>? ReadList(string[] args, string name)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1].Split(',').ToHashSet(StringComparer.OrdinalIgnoreCase) : null;

@@ -23,6 +23,45 @@ internal sealed class Nginx : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>CPU time nginx's master and worker processes have used so far (user + system, from /proc).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            long ticks = 0;
+            foreach (var directory in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(directory), out _))
+                {
+                    continue;
+                }
+                string stat;
+                try
+                {
+                    stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    continue;
+                }
+                // Fields after the ")" that ends the command name: state ppid ... utime (14th field) stime (15th).
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var pid = int.Parse(Path.GetFileName(directory), CultureInfo.InvariantCulture);
+                var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (pid == _process.Id || ppid == _process.Id)
+                {
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                }
+            }
+            // USER_HZ is 100 on Linux.
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+    }
+
     public static string? Find() => new[] { "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists);
 
     public static async Task<Nginx> StartAsync(string nginx, int backendPort)

@@ -35,9 +35,10 @@ internal static class WebSocketHosts
     /// <summary>
     /// The gateway as an app configures it (<c>ReverseProxy</c> section, <c>MapTunnelsReverseProxy</c>): one
     /// <c>Protocols: Auto</c> listener (HTTP/1.1 and h2c, like the WebSocket sample's 18080); <c>/h1/ws</c> goes to the
-    /// backend over HTTP/1.1, <c>/h2/ws</c> over HTTP/2 (RFC 8441).
+    /// backend over HTTP/1.1, <c>/h2/ws</c> over HTTP/2 (RFC 8441); and a TCP proxy listener on <paramref name="tcpPort"/>
+    /// relaying raw bytes to the backend's HTTP/1.1 port (the relay without any HTTP, for reference).
     /// </summary>
-    public static async Task<WebApplication> StartGatewayAsync(int port, int backendHttp1Port, int backendHttp2Port)
+    public static async Task<WebApplication> StartGatewayAsync(int port, int tcpPort, int backendHttp1Port, int backendHttp2Port)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -55,6 +56,9 @@ internal static class WebSocketHosts
             ["ReverseProxy:Clusters:h2:HttpRequest:Version"] = "2",
             ["ReverseProxy:Clusters:h2:HttpRequest:VersionPolicy"] = "RequestVersionExact",
             ["ReverseProxy:Clusters:h2:Destinations:d1:Address"] = $"http://127.0.0.1:{backendHttp2Port}",
+            ["ReverseProxy:Listeners:tcp:Address"] = $"tcp://127.0.0.1:{tcpPort}",
+            ["ReverseProxy:Listeners:tcp:TcpProxy:ClusterId"] = "tcp",
+            ["ReverseProxy:Clusters:tcp:Destinations:d1:Address"] = $"tcp://127.0.0.1:{backendHttp1Port}",
         };
         var app = await Hosts.StartAsync(builder =>
         {

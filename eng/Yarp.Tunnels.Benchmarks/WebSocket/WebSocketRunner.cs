@@ -14,7 +14,8 @@ namespace Yarp.Tunnels.Benchmarks.WebSocket;
 /// </summary>
 internal static class WebSocketRunner
 {
-    private sealed record PathSpec(string Protocol, string Name, Uri Uri, Version Version);
+    /// <param name="ProxyCpu">CPU time used so far by the proxy process(es) on this path; null when there is none.</param>
+    private sealed record PathSpec(string Key, string Protocol, string Name, Uri Uri, Version Version, Func<TimeSpan>? ProxyCpu);
 
     private sealed class PathState(PathSpec spec, HttpMessageInvoker invoker)
     {
@@ -25,6 +26,7 @@ internal static class WebSocketRunner
         public List<long> RoundTrips { get; } = [];
         public long Messages { get; set; }
         public TimeSpan LoadTime { get; set; }
+        public TimeSpan ProxyCpu { get; set; }
         public List<double> RoundRates { get; } = [];
         public double Rate => Messages / LoadTime.TotalSeconds;
     }
@@ -59,12 +61,23 @@ internal static class WebSocketRunner
 
         PathSpec[] specs =
         [
-            new("HTTP/1.1", "direct", new Uri($"ws://127.0.0.1:{backend.Http1Port}/ws"), HttpVersion.Version11),
-            new("HTTP/1.1", "Yarp.Tunnels gateway", new Uri($"ws://127.0.0.1:{gatewayPort}/h1/ws"), HttpVersion.Version11),
-            new("HTTP/1.1", "nginx", new Uri($"ws://127.0.0.1:{proxy.Port}/ws"), HttpVersion.Version11),
-            new("HTTP/2", "direct", new Uri($"ws://127.0.0.1:{backend.Http2Port}/ws"), HttpVersion.Version20),
-            new("HTTP/2", "Yarp.Tunnels gateway", new Uri($"ws://127.0.0.1:{gatewayPort}/h2/ws"), HttpVersion.Version20),
+            new("h1-direct", "HTTP/1.1", "direct", new Uri($"ws://127.0.0.1:{backend.Http1Port}/ws"), HttpVersion.Version11, null),
+            new("h1-gateway", "HTTP/1.1", "Yarp.Tunnels gateway", new Uri($"ws://127.0.0.1:{gatewayPort}/h1/ws"), HttpVersion.Version11, () => gateway.CpuTime),
+            new("h1-tcp", "HTTP/1.1", "TCP relay (reference)", new Uri($"ws://127.0.0.1:{gateway.TcpPort}/ws"), HttpVersion.Version11, () => gateway.CpuTime),
+            new("h1-nginx", "HTTP/1.1", "nginx", new Uri($"ws://127.0.0.1:{proxy.Port}/ws"), HttpVersion.Version11, () => proxy.CpuTime),
+            new("h2-direct", "HTTP/2", "direct", new Uri($"ws://127.0.0.1:{backend.Http2Port}/ws"), HttpVersion.Version20, null),
+            new("h2-gateway", "HTTP/2", "Yarp.Tunnels gateway", new Uri($"ws://127.0.0.1:{gatewayPort}/h2/ws"), HttpVersion.Version20, () => gateway.CpuTime),
         ];
+        if (E2eRunner.ReadList(args, "--only") is { } only)
+        {
+            if (only.Except(specs.Select(s => s.Key)).FirstOrDefault() is { } unknown)
+            {
+                Console.Error.WriteLine($"--only: unknown path '{unknown}'; use a comma-separated subset of {string.Join(',', specs.Select(s => s.Key))}.");
+                return 2;
+            }
+            // The named paths first (so a profiler attached early sees them), then the rows the ratios need.
+            specs = [.. specs.Where(s => only.Contains(s.Key)), .. specs.Where(s => !only.Contains(s.Key) && s.Key is "h1-direct" or "h1-nginx" or "h2-direct")];
+        }
         var paths = specs.Select(s => new PathState(s, EchoLoad.CreateInvoker())).ToArray();
         var message = new byte[size];
         Random.Shared.NextBytes(message);
@@ -90,9 +103,11 @@ internal static class WebSocketRunner
                 foreach (var path in paths.Skip(round % paths.Length).Concat(paths.Take(round % paths.Length)))
                 {
                     path.RoundTrips.AddRange(await EchoLoad.RoundTripsAsync(path.Latency, message, messages / rounds));
+                    var cpuBefore = path.Spec.ProxyCpu?.Invoke() ?? TimeSpan.Zero;
                     var started = Stopwatch.GetTimestamp();
                     var echoed = await EchoLoad.PingPongAsync(path.Load, message, duration / rounds);
                     var elapsed = Stopwatch.GetElapsedTime(started);
+                    path.ProxyCpu += (path.Spec.ProxyCpu?.Invoke() ?? TimeSpan.Zero) - cpuBefore;
                     path.Messages += echoed;
                     path.LoadTime += elapsed;
                     path.RoundRates.Add(echoed / elapsed.TotalSeconds);
@@ -120,8 +135,8 @@ internal static class WebSocketRunner
     private static string Render(PathState[] paths, int connections)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"| protocol | path | round trip p50 (µs) | p99 (µs) | p99 / direct | messages/s ({connections} WebSockets) | / direct | / nginx | per-round messages/s |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| protocol | path | round trip p50 (µs) | p99 (µs) | p99 / direct | messages/s ({connections} WebSockets) | / direct | / nginx | proxy CPU µs / message | per-round messages/s |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         var nginx = paths.Single(p => p.Spec.Name == "nginx");
         foreach (var path in paths)
         {
@@ -130,8 +145,9 @@ internal static class WebSocketRunner
             var vsNginx = path.Spec.Protocol == nginx.Spec.Protocol && path != nginx ? $"{path.Rate / nginx.Rate:0.00}×" : "—";
             var vsDirect = path == direct ? "—" : $"{p99 / Percentile(direct.RoundTrips, 0.99):0.00}×";
             var rateVsDirect = path == direct ? "—" : $"{path.Rate / direct.Rate:0.00}×";
+            var cpu = path.Spec.ProxyCpu is null ? "—" : $"{path.ProxyCpu.TotalMicroseconds / path.Messages:0.0}";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {path.Spec.Protocol} | {path.Spec.Name} | {p50:0} | {p99:0} | {vsDirect} | {path.Rate:#,0} | {rateVsDirect} | {vsNginx} | {string.Join(" / ", path.RoundRates.Select(r => r.ToString("#,0", CultureInfo.InvariantCulture)))} |");
+                $"| {path.Spec.Protocol} | {path.Spec.Name} | {p50:0} | {p99:0} | {vsDirect} | {path.Rate:#,0} | {rateVsDirect} | {vsNginx} | {cpu} | {string.Join(" / ", path.RoundRates.Select(r => r.ToString("#,0", CultureInfo.InvariantCulture)))} |");
         }
         text.AppendLine();
         text.AppendLine("Targets: gateway p99 ≤ 1.2× direct; gateway messages/s ≥ nginx.");
