@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,18 @@ internal static class AdminResponses
     public const string JsonContentType = "application/json";
     public const string HtmlContentType = "text/html; charset=UTF-8";
 
-    public static readonly JsonWriterOptions Indented = new() { Indented = true };
+    private static readonly JsonWriterOptions Indented = new() { Indented = true };
+
+    /// <summary>An indented JSON document (and a newline) written by <paramref name="write"/>, answered 200.</summary>
+    public static Task JsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, Indented))
+        {
+            write(json);
+        }
+        return WriteAsync(context, StatusCodes.Status200OK, JsonContentType, Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n");
+    }
 
     public static Task TextAsync(HttpContext context, int status, string text) => WriteAsync(context, status, TextContentType, text);
 

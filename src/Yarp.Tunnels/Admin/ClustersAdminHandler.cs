@@ -30,7 +30,7 @@ internal sealed class ClustersAdminHandler(TunnelMetrics metrics, IServiceProvid
             .ToLookup(static x => (x.Sample.Name, x.Destination!), static x => x.Sample);
 
         return context.Request.Query["format"] == "json"
-            ? AdminResponses.WriteAsync(context, StatusCodes.Status200OK, AdminResponses.JsonContentType, Json(clusters, byDestination))
+            ? AdminResponses.JsonAsync(context, json => WriteJson(json, clusters, byDestination))
             : AdminResponses.TextAsync(context, StatusCodes.Status200OK, Text(clusters, byDestination));
     }
 
@@ -58,51 +58,46 @@ internal sealed class ClustersAdminHandler(TunnelMetrics metrics, IServiceProvid
         return text.ToString();
     }
 
-    private static string Json(List<ClusterState> clusters, ILookup<(string, string), StatSample> stats)
+    private static void WriteJson(Utf8JsonWriter json, List<ClusterState> clusters, ILookup<(string, string), StatSample> stats)
     {
-        var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, AdminResponses.Indented))
+        json.WriteStartObject();
+        json.WriteStartArray("cluster_statuses");
+        foreach (var cluster in clusters)
         {
             json.WriteStartObject();
-            json.WriteStartArray("cluster_statuses");
-            foreach (var cluster in clusters)
+            json.WriteString("name", cluster.ClusterId);
+            json.WriteBoolean("added_via_api", true);
+            json.WriteStartArray("host_statuses");
+            foreach (var destination in Destinations(cluster))
             {
                 json.WriteStartObject();
-                json.WriteString("name", cluster.ClusterId);
-                json.WriteBoolean("added_via_api", true);
-                json.WriteStartArray("host_statuses");
-                foreach (var destination in Destinations(cluster))
+                json.WriteString("hostname", destination.DestinationId);
+                json.WriteString("address", destination.Model.Config.Address);
+                json.WriteStartArray("stats");
+                foreach (var (name, value) in Values(stats[(cluster.ClusterId, destination.DestinationId)]))
                 {
                     json.WriteStartObject();
-                    json.WriteString("hostname", destination.DestinationId);
-                    json.WriteString("address", destination.Model.Config.Address);
-                    json.WriteStartArray("stats");
-                    foreach (var (name, value) in Values(stats[(cluster.ClusterId, destination.DestinationId)]))
-                    {
-                        json.WriteStartObject();
-                        json.WriteString("name", name);
-                        json.WriteNumber("value", value);
-                        json.WriteString("type", name == "cx_active" ? "GAUGE" : "COUNTER");
-                        json.WriteEndObject();
-                    }
-                    json.WriteEndArray();
-                    json.WriteStartObject("health_status");
-                    var active = destination.Health.Active == DestinationHealth.Unhealthy;
-                    var passive = destination.Health.Passive == DestinationHealth.Unhealthy;
-                    json.WriteString("eds_health_status", active || passive ? "UNHEALTHY" : "HEALTHY");
-                    json.WriteBoolean("failed_active_health_check", active);
-                    json.WriteBoolean("failed_outlier_check", passive);
-                    json.WriteEndObject();
-                    json.WriteNumber("weight", 1);
+                    json.WriteString("name", name);
+                    json.WriteNumber("value", value);
+                    json.WriteString("type", name == "cx_active" ? "GAUGE" : "COUNTER");
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
+                json.WriteStartObject("health_status");
+                var active = destination.Health.Active == DestinationHealth.Unhealthy;
+                var passive = destination.Health.Passive == DestinationHealth.Unhealthy;
+                json.WriteString("eds_health_status", active || passive ? "UNHEALTHY" : "HEALTHY");
+                json.WriteBoolean("failed_active_health_check", active);
+                json.WriteBoolean("failed_outlier_check", passive);
+                json.WriteEndObject();
+                json.WriteNumber("weight", 1);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
             json.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static IEnumerable<DestinationState> Destinations(ClusterState cluster) =>

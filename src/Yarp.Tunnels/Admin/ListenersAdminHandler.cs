@@ -20,7 +20,7 @@ internal sealed class ListenersAdminHandler(IListenerStateProvider listeners)
         var statuses = listeners.GetListeners();
         if (context.Request.Query["format"] == "json")
         {
-            return AdminResponses.WriteAsync(context, StatusCodes.Status200OK, AdminResponses.JsonContentType, Json(statuses));
+            return AdminResponses.JsonAsync(context, json => WriteJson(json, statuses));
         }
         var text = new StringBuilder();
         foreach (var status in statuses)
@@ -34,40 +34,35 @@ internal sealed class ListenersAdminHandler(IListenerStateProvider listeners)
         return AdminResponses.TextAsync(context, StatusCodes.Status200OK, text.ToString());
     }
 
-    private static string Json(IReadOnlyList<ListenerStatus> statuses)
+    private static void WriteJson(Utf8JsonWriter json, IReadOnlyList<ListenerStatus> statuses)
     {
-        var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, AdminResponses.Indented))
+        json.WriteStartObject();
+        json.WriteStartArray("listener_statuses");
+        foreach (var status in statuses)
         {
             json.WriteStartObject();
-            json.WriteStartArray("listener_statuses");
-            foreach (var status in statuses)
+            json.WriteString("name", status.Name);
+            json.WriteString("state", status.State.ToString().ToUpperInvariant());
+            json.WriteString("configured_address", status.Address);
+            if (status.BoundEndPoints.Count > 0)
             {
-                json.WriteStartObject();
-                json.WriteString("name", status.Name);
-                json.WriteString("state", status.State.ToString().ToUpperInvariant());
-                json.WriteString("configured_address", status.Address);
-                if (status.BoundEndPoints.Count > 0)
+                json.WritePropertyName("local_address");
+                WriteAddress(json, status.BoundEndPoints[0]);
+                json.WriteStartArray("additional_local_addresses");
+                foreach (var endPoint in status.BoundEndPoints.Skip(1))
                 {
-                    json.WritePropertyName("local_address");
-                    WriteAddress(json, status.BoundEndPoints[0]);
-                    json.WriteStartArray("additional_local_addresses");
-                    foreach (var endPoint in status.BoundEndPoints.Skip(1))
-                    {
-                        WriteAddress(json, endPoint);
-                    }
-                    json.WriteEndArray();
+                    WriteAddress(json, endPoint);
                 }
-                if (status.Error is { } error)
-                {
-                    json.WriteString("error", error.Message);
-                }
-                json.WriteEndObject();
+                json.WriteEndArray();
             }
-            json.WriteEndArray();
+            if (status.Error is { } error)
+            {
+                json.WriteString("error", error.Message);
+            }
             json.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static void WriteAddress(Utf8JsonWriter json, EndPoint endPoint)

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,38 +18,33 @@ internal sealed partial class ServerAdminHandler(AdminServerState state, Listene
         $"{typeof(ServerAdminHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown"}/Yarp.Tunnels/{RuntimeInformation.FrameworkDescription}";
 
     /// <summary>Envoy's <c>server_info</c>: version, state, command-line options (secrets redacted) and uptime.</summary>
-    public Task ServerInfoAsync(HttpContext context)
+    public Task ServerInfoAsync(HttpContext context) => AdminResponses.JsonAsync(context, json =>
     {
-        var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, AdminResponses.Indented))
+        json.WriteStartObject();
+        json.WriteString("version", Version);
+        json.WriteString("state", state.State);
+        json.WriteStartObject("command_line_options");
+        json.WriteStartArray("args");
+        foreach (var arg in ConfigRedactor.RedactArguments(Environment.GetCommandLineArgs().Skip(1)))
         {
-            json.WriteStartObject();
-            json.WriteString("version", Version);
-            json.WriteString("state", state.State);
-            json.WriteStartObject("command_line_options");
-            json.WriteStartArray("args");
-            foreach (var arg in ConfigRedactor.RedactArguments(Environment.GetCommandLineArgs().Skip(1)))
-            {
-                json.WriteStringValue(arg);
-            }
-            json.WriteEndArray();
-            json.WriteString("environment", environment.EnvironmentName);
-            json.WriteString("application_name", environment.ApplicationName);
-            json.WriteString("content_root", environment.ContentRootPath);
-            json.WriteNumber("concurrency", Environment.ProcessorCount);
-            json.WriteNumber("drain_time_s", (long)ListenerSpec.DefaultDrainTimeout.TotalSeconds);
-            json.WriteEndObject();
-            var uptime = ((long)state.Uptime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
-            json.WriteString("uptime_current_epoch", uptime);
-            json.WriteString("uptime_all_epochs", uptime);
-            json.WriteStartObject("node");
-            json.WriteString("id", environment.ApplicationName);
-            json.WriteString("hostname", Environment.MachineName);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            json.WriteStringValue(arg);
         }
-        return AdminResponses.WriteAsync(context, StatusCodes.Status200OK, AdminResponses.JsonContentType, Encoding.UTF8.GetString(buffer.ToArray()) + "\n");
-    }
+        json.WriteEndArray();
+        json.WriteString("environment", environment.EnvironmentName);
+        json.WriteString("application_name", environment.ApplicationName);
+        json.WriteString("content_root", environment.ContentRootPath);
+        json.WriteNumber("concurrency", Environment.ProcessorCount);
+        json.WriteNumber("drain_time_s", (long)ListenerSpec.DefaultDrainTimeout.TotalSeconds);
+        json.WriteEndObject();
+        var uptime = ((long)state.Uptime.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
+        json.WriteString("uptime_current_epoch", uptime);
+        json.WriteString("uptime_all_epochs", uptime);
+        json.WriteStartObject("node");
+        json.WriteString("id", environment.ApplicationName);
+        json.WriteString("hostname", Environment.MachineName);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    });
 
     /// <summary>Envoy's <c>/ready</c>: the state as the body, 200 only when <c>LIVE</c>.</summary>
     public Task ReadyAsync(HttpContext context)

@@ -46,10 +46,12 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.AddSingleton<IForwarderHttpClientFactory, InternalListenerHttpClientFactory>();
         builder.AddTransforms<InternalRequestTargetTransform>();
         builder.AddTransforms<UpstreamStatsTransform>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterChangeListener, ClusterMembershipStats>());
+        services.TryAddSingleton<ClusterMembershipStats>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterChangeListener, ClusterMembershipStats>(static sp => sp.GetRequiredService<ClusterMembershipStats>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterValidator, InternalDestinationValidator>());
         services.AddTransient<IStartupFilter, InternalListenerErrorStartupFilter>();
-        DecorateProbingRequestFactory(services);
+        Decorate<IProbingRequestFactory>(services, static (inner, sp) => new InternalProbingRequestFactory(inner, sp));
+        Decorate<IClusterDestinationsUpdater>(services, static (inner, sp) => new HealthTrackingDestinationsUpdater(inner, sp.GetRequiredService<ClusterMembershipStats>()));
         return builder;
     }
 
@@ -128,18 +130,20 @@ public static class TunnelsReverseProxyBuilderExtensions
 
     private static string PathOf(IConfiguration? section) => section is IConfigurationSection s ? s.Path : section is null ? "(none)" : "(root)";
 
-    private static void DecorateProbingRequestFactory(IServiceCollection services)
+    /// <summary>Replaces the last registration of <typeparamref name="TService"/> (from <c>AddReverseProxy</c>) by <paramref name="decorate"/> around it.</summary>
+    private static void Decorate<TService>(IServiceCollection services, Func<TService, IServiceProvider, TService> decorate)
+        where TService : class
     {
-        var inner = services.LastOrDefault(s => s.ServiceType == typeof(IProbingRequestFactory));
+        var inner = services.LastOrDefault(s => s.ServiceType == typeof(TService));
         if (inner is null)
         {
             return;
         }
         services.Remove(inner);
-        services.AddSingleton<IProbingRequestFactory>(sp => new InternalProbingRequestFactory(
-            inner.ImplementationInstance as IProbingRequestFactory
-                ?? inner.ImplementationFactory?.Invoke(sp) as IProbingRequestFactory
-                ?? (IProbingRequestFactory)ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!),
+        services.AddSingleton(sp => decorate(
+            inner.ImplementationInstance as TService
+                ?? inner.ImplementationFactory?.Invoke(sp) as TService
+                ?? (TService)ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!),
             sp));
     }
 

@@ -20,7 +20,6 @@ internal sealed class TunnelMetrics
     private readonly ConcurrentDictionary<(string Family, string Name), StatScope> _scopes = new();
     private readonly ConcurrentDictionary<(string Family, string Metric), StatInstrument> _instruments = new();
     private readonly Lock _instrumentLock = new();
-    private readonly ConcurrentQueue<Action> _refreshes = new();
     private readonly Meter _meter;
 
     public TunnelMetrics(IMeterFactory meterFactory)
@@ -53,19 +52,9 @@ internal sealed class TunnelMetrics
     public long Get(string family, string name, string stat) =>
         _scopes.TryGetValue((family, name), out var scope) ? scope.Sum(stat) : 0;
 
-    /// <summary>
-    /// Registers <paramref name="refresh"/> to run before every read of the statistics (<see cref="Samples"/>,
-    /// <see cref="Snapshot"/>), for gauges computed from state that changes without telling (e.g. destination health).
-    /// </summary>
-    public void AddRefresh(Action refresh) => _refreshes.Enqueue(refresh);
-
     /// <summary>Every series of every stat of this host, sorted by flat name, then tags.</summary>
     public IReadOnlyList<StatSample> Samples()
     {
-        foreach (var refresh in _refreshes)
-        {
-            refresh();
-        }
         var samples = new List<StatSample>();
         foreach (var instrument in _instruments.Values)
         {

@@ -67,23 +67,28 @@ public sealed class AdminDrainTests
     }
 
     [Fact]
-    public async Task ActiveHealthProbes_DestinationProbedHealthy_NotCountedAsRequests()
+    public async Task ActiveHealthProbes_OneDestinationHealthyOneRefusing_NotCountedAsRequestsAndMembershipHealthyFollows()
     {
+        using var refusing = FreePort.BindRefusing();
         await using var gateway = await AdminGateway.StartAsync(extra: new Dictionary<string, string?>
         {
             ["Clusters:c1:HealthCheck:Active:Enabled"] = "true",
             ["Clusters:c1:HealthCheck:Active:Interval"] = "00:00:01",
             ["Clusters:c1:HealthCheck:Active:Path"] = "/health",
+            ["Clusters:c1:Destinations:d2:Address"] = $"http://127.0.0.1:{((IPEndPoint)refusing.LocalEndPoint!).Port}",
         });
         var lookup = gateway.App.Services.GetRequiredService<IProxyStateLookup>();
 
-        await ListenerReloadTests.WaitUntilAsync(
-            () => lookup.TryGetCluster("c1", out var c1) && c1.Destinations["d1"].Health.Active == DestinationHealth.Healthy, "c1's destination probed healthy");
+        await ListenerReloadTests.WaitUntilAsync(() => lookup.TryGetCluster("c1", out var c1)
+            && c1.Destinations["d1"].Health.Active == DestinationHealth.Healthy && c1.Destinations["d2"].Health.Active == DestinationHealth.Unhealthy,
+            "c1's d1 probed healthy, d2 unhealthy");
 
         var stats = await gateway.StatsAsync();
         Assert.DoesNotContain("cluster.c1.upstream_rq_total", stats.Keys);
         Assert.DoesNotContain("cluster.c1.upstream_rq_200", stats.Keys);
-        Assert.Equal(("1", "1"), (stats["cluster.c1.membership_healthy"], stats["cluster.c1.upstream_cx_http1_total"]));
+        Assert.Equal(("2", "1", "1"), (stats["cluster.c1.membership_total"], stats["cluster.c1.membership_healthy"], stats["cluster.c1.upstream_cx_http1_total"]));
+        Assert.Contains("c1::d2::health_flags::/failed_active_hc", (await gateway.Admin.GetStringAsync("/clusters")).Split('\n'));
+        // YARP now sends every request to the healthy destination.
         await gateway.SendAsync("/hello", 2);
         Assert.Equal("2", (await gateway.StatsAsync())["cluster.c1.upstream_rq_200"]);
     }
