@@ -38,6 +38,14 @@ internal static class EventIds
     public const int UpgradeForwarderEnded = 121;
     public const int UpgradeForwarderMalformed = 122;
 
+    public const int Http2ConnectionOpened = 200;
+    public const int Http2ConnectionReady = 201;
+    public const int Http2ConnectionClosed = 202;
+    public const int Http2ConnectionError = 203;
+    public const int Http2GoAwayReceived = 204;
+    public const int Http2KeepAliveTimeout = 205;
+    public const int Http2StreamReset = 206;
+
     public const int TunnelEstablished = 230;
 
     public const int AdminHealthCheckFailed = 400;
