@@ -495,7 +495,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         if (FindOrIgnore(header.StreamId) is { } stream)
         {
             Log.StreamReset(_logger, _name, header.StreamId, code);
-            stream.OnReset(new Http2StreamException(code, $"The peer reset stream {header.StreamId} ({code})."));
+            stream.OnReset(new Http2StreamException(code, $"The peer reset stream {header.StreamId} ({code}).", byPeer: true));
             OnStreamClosed(stream, resetByUs: false);
         }
     }
@@ -632,7 +632,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         foreach (var stream in refused)
         {
             // Never processed by the peer (RFC 9113 §6.8): the tunnel may be opened again on a new connection.
-            stream.OnReset(new Http2StreamException(Http2ErrorCode.RefusedStream, $"The peer's GOAWAY ({code}) refused stream {stream.Id}."));
+            stream.OnReset(new Http2StreamException(Http2ErrorCode.RefusedStream, $"The peer's GOAWAY ({code}) refused stream {stream.Id}.", byPeer: true));
             OnStreamClosed(stream, resetByUs: false);
         }
         lock (_streams)

@@ -4,8 +4,8 @@ using Yarp.Tunnels.TcpProxy;
 namespace Yarp.Tunnels.Tunneling.Http2;
 
 /// <summary>
-/// The HTTP/2 client's connections, shared per address and <see cref="Http2Endpoint"/>: a stream goes on the first
-/// connection with room (its <see cref="Http2Endpoint.MaxStreamsPerConnection"/> and the peer's
+/// The HTTP/2 client's connections, shared per address and <see cref="TunnelTransportOptions"/>: a stream goes on the first
+/// connection with room (its <see cref="TunnelTransportOptions.MaxTunnelsPerConnection"/> and the peer's
 /// SETTINGS_MAX_CONCURRENT_STREAMS); when none has room, a new connection opens, and streams asked for meanwhile wait
 /// for it rather than opening their own. A connection that received GOAWAY takes no new streams and leaves the pool
 /// once its streams ended.
@@ -15,7 +15,7 @@ internal sealed class Http2ConnectionPool(UpstreamConnectors connectors, Http2Cl
     // A stream whose connection turned out full (a lower peer limit learnt from its SETTINGS) tries again this many times.
     private const int MaxAttempts = 8;
 
-    private readonly Dictionary<(string Address, Http2Endpoint Endpoint), List<Http2Connection>> _pools = [];
+    private readonly Dictionary<(string Address, TunnelTransportOptions Endpoint), List<Http2Connection>> _pools = [];
     private bool _disposed;
 
     /// <summary>The connections open or opening (tests and benchmarks count them).</summary>
@@ -33,10 +33,15 @@ internal sealed class Http2ConnectionPool(UpstreamConnectors connectors, Http2Cl
     /// <summary>Opens a stream to <paramref name="request"/>'s address and sends <paramref name="fields"/> as its HEADERS; the response is on the stream.</summary>
     /// <exception cref="Http2ConnectException">No connection could be opened.</exception>
     /// <exception cref="Http2ConnectionException">The connection failed while the stream opened.</exception>
-    public async ValueTask<Http2Stream> OpenStreamAsync(UpstreamRequest request, Http2Endpoint endpoint, IReadOnlyList<KeyValuePair<string, string>> fields,
-        CancellationToken cancellationToken)
+    /// <param name="request">The destination and connect settings (the first stream's request opens a connection).</param>
+    /// <param name="endpoint">TLS and the tunnels-per-connection limit; connections are shared per address and endpoint.</param>
+    /// <param name="fields">The request's pseudo-headers then headers.</param>
+    /// <param name="extendedConnect">The stream is an extended CONNECT: the peer must have sent SETTINGS_ENABLE_CONNECT_PROTOCOL.</param>
+    /// <param name="cancellationToken">Abandons the wait for a connection and the HEADERS write.</param>
+    public async ValueTask<Http2Stream> OpenStreamAsync(UpstreamRequest request, TunnelTransportOptions endpoint, IReadOnlyList<KeyValuePair<string, string>> fields,
+        bool extendedConnect, CancellationToken cancellationToken)
     {
-        var limit = Math.Max(endpoint.MaxStreamsPerConnection, 1);
+        var limit = Math.Max(endpoint.MaxTunnelsPerConnection, 1);
         for (var attempt = 1; ; attempt++)
         {
             var connection = Reserve(request, endpoint, limit);
@@ -52,6 +57,11 @@ internal sealed class Http2ConnectionPool(UpstreamConnectors connectors, Http2Cl
                     throw;
                 }
                 throw ex as Http2ConnectException ?? new Http2ConnectException(UpstreamFailure.ConnectFailed, ex.Message);
+            }
+            if (extendedConnect && !connection.AllowsExtendedConnect)
+            {
+                connection.ReleaseReservation();
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"'{request.Address}' did not enable extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL).");
             }
             if (await connection.OpenStreamAsync(fields, limit, cancellationToken).ConfigureAwait(false) is { } stream)
             {
@@ -79,7 +89,7 @@ internal sealed class Http2ConnectionPool(UpstreamConnectors connectors, Http2Cl
         }
     }
 
-    private Http2Connection Reserve(UpstreamRequest request, Http2Endpoint endpoint, int limit)
+    private Http2Connection Reserve(UpstreamRequest request, TunnelTransportOptions endpoint, int limit)
     {
         var key = (request.Address, endpoint);
         lock (_pools)
@@ -105,7 +115,7 @@ internal sealed class Http2ConnectionPool(UpstreamConnectors connectors, Http2Cl
         }
     }
 
-    private void Remove((string, Http2Endpoint) key, Http2Connection connection)
+    private void Remove((string, TunnelTransportOptions) key, Http2Connection connection)
     {
         lock (_pools)
         {

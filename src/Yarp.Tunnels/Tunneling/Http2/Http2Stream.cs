@@ -125,7 +125,7 @@ internal sealed class Http2Stream : RelayEnd
             CompleteInbound(null);
         }
         _inbound.Reader.Complete();
-        _response.TrySetException(new Http2StreamException(Http2ErrorCode.Cancel, "The stream was disposed."));
+        _response.TrySetException(new Http2StreamException(Http2ErrorCode.Cancel, "The stream was disposed.", byPeer: false));
         _trailers.TrySetResult(NoTrailers);
         return default;
     }
@@ -143,7 +143,7 @@ internal sealed class Http2Stream : RelayEnd
         }
         SendWindow?.Close("The HTTP/2 stream was reset.");
         _input.CancelPendingRead();
-        _response.TrySetException(new Http2StreamException(code, $"The stream was reset ({code})."));
+        _response.TrySetException(new Http2StreamException(code, $"The stream was reset ({code}): the response was malformed or the opening was abandoned.", byPeer: false));
         _trailers.TrySetResult(NoTrailers);
         if (Id == 0)
         {

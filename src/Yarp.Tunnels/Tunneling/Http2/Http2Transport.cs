@@ -8,7 +8,7 @@ namespace Yarp.Tunnels.Tunneling.Http2;
 internal static class Http2Transport
 {
     /// <exception cref="Http2ConnectException">Connecting, the TLS handshake or ALPN failed.</exception>
-    public static async ValueTask<Stream> ConnectAsync(UpstreamConnectors connectors, UpstreamRequest request, Http2Endpoint endpoint, CancellationToken cancellationToken)
+    public static async ValueTask<Stream> ConnectAsync(UpstreamConnectors connectors, UpstreamRequest request, TunnelTransportOptions endpoint, CancellationToken cancellationToken)
     {
         var connection = await connectors.Select(request).ConnectAsync(request, cancellationToken).ConfigureAwait(false);
         if (connection.End is not { } end)
