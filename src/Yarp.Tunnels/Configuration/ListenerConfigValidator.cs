@@ -250,10 +250,6 @@ internal static class ListenerConfigValidator
                 errors.Add($"{where}:MaxTunnelsPerConnection applies only with Protocol: Http2 (HTTP/1.1 opens one connection per tunnel).");
             }
         }
-        if (tunneling.Protocol == TunnelProtocol.Http2)
-        {
-            errors.Add($"{where}:Protocol Http2 is not implemented yet; use Http1.");
-        }
         return errors.Count == errorCount;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.Tunnels.Admin;
 using Yarp.Tunnels.Configuration;
@@ -19,6 +20,7 @@ using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Telemetry;
 using Yarp.ReverseProxy.Model;
 using Yarp.Tunnels.ResponseHeaders;
+using Yarp.Tunnels.Tunneling.Http2;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -85,6 +87,10 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.TryAddSingleton<ClusterDestinationPicker>();
         services.TryAddSingleton<TcpProxyServices>();
         services.TryAddKeyedSingleton<ITunnelOpener, Http1TunnelOpener>(TunnelProtocol.Http1);
+        // Tunneling Protocol Http2: tunnels multiplexed on the host's pool of HTTP/2 connections.
+        services.TryAddSingleton(static sp => new Http2ConnectionPool(sp.GetRequiredService<TcpProxyServices>().Connectors, new Http2ClientOptions(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Http2ConnectionPool>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.TryAddKeyedSingleton<ITunnelOpener, Http2TunnelOpener>(TunnelProtocol.Http2);
         services.TryAddSingleton<HiddenHttpEndpoints>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, HiddenEndpointTransport>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IListenerHandler, SocketHttpListenerHandler>());

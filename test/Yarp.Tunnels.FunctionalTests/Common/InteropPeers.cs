@@ -10,7 +10,7 @@ namespace Yarp.Tunnels.FunctionalTests.Common;
 internal static class InteropPeers
 {
     /// <summary>Debian's python modules (python3-h2) load under this interpreter, not a <c>python3</c> found on the PATH.</summary>
-    private const string Python = "/usr/bin/python3";
+    public const string Python = "/usr/bin/python3";
 
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(30);
 

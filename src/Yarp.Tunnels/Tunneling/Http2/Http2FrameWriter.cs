@@ -54,7 +54,7 @@ internal sealed class Http2FrameWriter(PipeWriter output)
 
     /// <summary>
     /// Encodes and writes a header block (HEADERS plus CONTINUATIONs) on the stream <paramref name="allocateStreamId"/>
-    /// returns, called under the lock so stream ids go out in increasing order.
+    /// returns, called under the lock so stream ids go out in increasing order; it returns 0 to write nothing.
     /// </summary>
     public async ValueTask<int> WriteHeadersAsync(Func<int> allocateStreamId, IReadOnlyList<KeyValuePair<string, string>> fields, bool endStream,
         CancellationToken cancellationToken)
@@ -63,6 +63,10 @@ internal sealed class Http2FrameWriter(PipeWriter output)
         try
         {
             var streamId = allocateStreamId();
+            if (streamId == 0)
+            {
+                return 0;
+            }
             _headerBlock.ResetWrittenCount();
             _encoder.Encode(fields, _headerBlock);
             var block = _headerBlock.WrittenSpan;

@@ -10,45 +10,61 @@ namespace Yarp.Tunnels.Tunneling.Http2;
 /// </summary>
 internal sealed class Http2TunnelOpener(Http2ConnectionPool pool) : ITunnelOpener
 {
+    // A stream the peer refused unprocessed (REFUSED_STREAM, or beyond a GOAWAY's last stream) is opened again, on
+    // another connection when that one is draining (RFC 9113 §8.7): no tunnel byte was sent yet.
+    private const int MaxAttempts = 3;
+
     public async ValueTask<TunnelOpenResult> OpenAsync(UpstreamRequest request, TunnelHead head, TunnelTransportOptions transport, CancellationToken cancellationToken)
     {
-        Http2Stream stream;
-        try
+        var fields = Fields(head, transport.UseTls);
+        for (var attempt = 1; ; attempt++)
         {
-            stream = await pool.OpenStreamAsync(request, transport, Fields(head, transport.UseTls), head.Protocol is not null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Http2ConnectException ex)
-        {
-            return TunnelOpenResult.Failed(TunnelFailure.Connect, ex.Message);
-        }
-        catch (Http2ConnectionException ex)
-        {
-            return TunnelOpenResult.Failed(FailureOf(ex.Code), ex.Message);
-        }
-
-        Http2Response response;
-        try
-        {
-            response = await stream.Response.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is Http2StreamException or Http2ConnectionException or Http2ConnectException)
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            var failure = ex switch
+            Http2Stream stream;
+            try
             {
-                Http2ConnectionException connection => FailureOf(connection.Code),
-                Http2ConnectException => TunnelFailure.Connect,
-                Http2StreamException { ByPeer: false, Code: Http2ErrorCode.ProtocolError } => TunnelFailure.Protocol,
-                _ => TunnelFailure.Reset,
-            };
-            return TunnelOpenResult.Failed(failure, ex.Message);
-        }
-        catch
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+                stream = await pool.OpenStreamAsync(request, transport, fields, head.Protocol is not null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Http2ConnectException ex)
+            {
+                return TunnelOpenResult.Failed(TunnelFailure.Connect, ex.Message);
+            }
+            catch (Http2ConnectionException ex)
+            {
+                return TunnelOpenResult.Failed(FailureOf(ex.Code), ex.Message);
+            }
 
+            Http2Response response;
+            try
+            {
+                response = await stream.Response.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Http2StreamException or Http2ConnectionException or Http2ConnectException)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                if (ex is Http2StreamException { ByPeer: true, Code: Http2ErrorCode.RefusedStream } && attempt < MaxAttempts)
+                {
+                    continue;
+                }
+                var failure = ex switch
+                {
+                    Http2ConnectionException connection => FailureOf(connection.Code),
+                    Http2ConnectException => TunnelFailure.Connect,
+                    Http2StreamException { ByPeer: false, Code: Http2ErrorCode.ProtocolError } => TunnelFailure.Protocol,
+                    _ => TunnelFailure.Reset,
+                };
+                return TunnelOpenResult.Failed(failure, ex.Message);
+            }
+            catch
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            return await CompleteAsync(head, stream, response).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask<TunnelOpenResult> CompleteAsync(TunnelHead head, Http2Stream stream, Http2Response response)
+    {
         var established = head.Method == "POST" ? response.Status is >= 200 and < 300 : response.Status == 200;
         if (!established)
         {

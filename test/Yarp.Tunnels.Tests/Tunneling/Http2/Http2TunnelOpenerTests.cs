@@ -89,11 +89,28 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
         var (connection, open) = await OpenAsync();
         await connection.ReadHeadersAsync();
 
-        await connection.WriteFrameAsync(Http2FrameType.RstStream, 0, 1, RawHttp2Connection.UInt32((uint)Http2ErrorCode.RefusedStream));
+        await connection.WriteFrameAsync(Http2FrameType.RstStream, 0, 1, RawHttp2Connection.UInt32((uint)Http2ErrorCode.Cancel));
 
         var result = await open;
         Assert.Equal(TunnelFailure.Reset, result.Failure);
-        Assert.Contains("RefusedStream", result.Reason);
+        Assert.Contains("Cancel", result.Reason);
+    }
+
+    [Fact]
+    public async Task OpenAsync_PeerRefusesStream_OpensItAgain()
+    {
+        var (connection, open) = await OpenAsync();
+        await connection.ReadHeadersAsync();
+
+        await connection.WriteFrameAsync(Http2FrameType.RstStream, 0, 1, RawHttp2Connection.UInt32((uint)Http2ErrorCode.RefusedStream));
+
+        var (retryId, fields, _) = await connection.ReadHeadersAsync();
+        Assert.Equal(3, retryId);
+        Assert.Contains(new KeyValuePair<string, string>(":authority", "host.com:443"), fields);
+        await connection.WriteStatusAsync(3, 200);
+        var result = await open;
+        Assert.Equal(TunnelFailure.None, result.Failure);
+        await result.Stream!.DisposeAsync();
     }
 
     [Fact]
@@ -274,7 +291,7 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task GoAway_StreamsUpToLastIdContinue_LaterOnesFailAndNewTunnelsUseANewConnection()
+    public async Task GoAway_StreamsUpToLastIdContinue_LaterOnesReopenOnANewConnection()
     {
         var (connection, first) = await EstablishAsync();
         var secondOpen = Opener().OpenAsync(Request(_server.Address), Connect, Cleartext, _timeout.Token).AsTask();
@@ -285,23 +302,27 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
         BinaryPrimitives.WriteUInt32BigEndian(goAway, 1);
         await connection.WriteFrameAsync(Http2FrameType.GoAway, 0, 0, goAway);
 
+        // Stream 3 was refused unprocessed: it is opened again, on a new connection.
+        var next = await _server.AcceptAsync();
+        var (retryId, _, _) = await next.ReadHeadersAsync();
+        Assert.Equal(1, retryId);
+        await next.WriteStatusAsync(1, 200);
         var second = await secondOpen;
-        Assert.Equal(TunnelFailure.Reset, second.Failure);
-        Assert.Contains("GOAWAY", second.Reason);
+        Assert.Equal(TunnelFailure.None, second.Failure);
 
-        // Stream 1 keeps flowing.
+        // Stream 1 keeps flowing on the draining connection.
         await connection.WriteFrameAsync(Http2FrameType.Data, Http2Flags.EndStream, 1, "still here"u8);
         Assert.Equal("still here", await ReadToEndAsync(first.Input!));
 
-        // A new tunnel opens a second connection.
+        // A new tunnel uses the new connection, not the draining one.
         var thirdOpen = Opener().OpenAsync(Request(_server.Address), Connect, Cleartext, _timeout.Token).AsTask();
-        var next = await _server.AcceptAsync();
         var (thirdId, _, _) = await next.ReadHeadersAsync();
-        Assert.Equal(1, thirdId);
-        await next.WriteStatusAsync(1, 200);
+        Assert.Equal(3, thirdId);
+        await next.WriteStatusAsync(3, 200);
         var third = await thirdOpen;
         Assert.Equal(TunnelFailure.None, third.Failure);
         await first.DisposeAsync();
+        await second.Stream!.DisposeAsync();
         await third.Stream!.DisposeAsync();
     }
 
