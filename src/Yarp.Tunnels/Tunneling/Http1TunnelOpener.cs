@@ -35,7 +35,7 @@ internal sealed class Http1TunnelOpener(TcpProxyServices services) : ITunnelOpen
                 var tls = new SslStream(new RelayEndStream(raw));
                 try
                 {
-                    await tls.AuthenticateAsClientAsync(TlsOptions(request, transport), linked.Token).ConfigureAwait(false);
+                    await tls.AuthenticateAsClientAsync(TlsOptions(request, transport, SslApplicationProtocol.Http11), linked.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -156,12 +156,13 @@ internal sealed class Http1TunnelOpener(TcpProxyServices services) : ITunnelOpen
         return Encoding.Latin1.GetBytes(text.ToString());
     }
 
-    private static SslClientAuthenticationOptions TlsOptions(UpstreamRequest request, TunnelTransportOptions transport)
+    /// <summary>The TLS client settings of the hop to the proxy (shared with the HTTP/2 opener, which asks ALPN for h2).</summary>
+    internal static SslClientAuthenticationOptions TlsOptions(UpstreamRequest request, TunnelTransportOptions transport, SslApplicationProtocol alpn)
     {
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = transport.TlsServerName ?? (SocketUpstreamConnector.TryParse(request.Address, out var host, out _) ? host : null),
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            ApplicationProtocols = [alpn],
         };
         if (!transport.ValidateCertificate)
         {

@@ -115,14 +115,14 @@ internal sealed partial class TunnelingConnector : IUpstreamConnector
         }
     }
 
-    private static TunnelTransportOptions TransportOf(UpstreamRequest request)
+    private TunnelTransportOptions TransportOf(UpstreamRequest request)
     {
         var tls = request.Address.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         return new TunnelTransportOptions(
             tls,
             request.Destination.Model.Config.Host,
             ValidateCertificate: request.Cluster.Model.Config.HttpClient?.DangerousAcceptAnyServerCertificate != true,
-            MaxTunnelsPerConnection: TunnelTransportOptions.DefaultMaxTunnelsPerConnection);
+            MaxTunnelsPerConnection: _config.MaxTunnelsPerConnection ?? TunnelTransportOptions.DefaultMaxTunnelsPerConnection);
     }
 
     /// <summary>Stores <paramref name="fields"/> in the downstream connection's items, for its logs and the internal hops it opens.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
@@ -31,13 +32,28 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     private readonly List<Http2ConnectionPool> _pools = [];
     private readonly TcpEchoServer _echo = TcpEchoServer.Start();
 
-    public static TheoryData<string> Peers => new() { H2ConnectPeer.Node, H2ConnectPeer.Python };
+    private const string Node = "node";
+
+    public static TheoryData<string> Peers => new() { Node, "python" };
+
+    /// <summary>
+    /// An independent HTTP/2 CONNECT proxy: node's <c>http2</c> module (<c>Interop/node/h2-connect-server.js</c>) or
+    /// python3-h2 (<c>Interop/python/h2_connect_server.py</c>), both relaying to the <c>:authority</c> and answering the
+    /// same control targets (sessions, goaway, reset, trailers, ping, status).
+    /// </summary>
+    private static Task<JsonLinePeer> StartPeerAsync(string kind, int? maxStreams = null)
+    {
+        string[] limit = maxStreams is { } max ? ["--max-streams", max.ToString(CultureInfo.InvariantCulture)] : [];
+        return kind == Node
+            ? JsonLinePeer.StartAsync(ToolProcess.Require("node"), [Path.Combine(RepoPaths.Interop, "node", "h2-connect-server.js"), .. limit])
+            : JsonLinePeer.StartAsync(InteropPeers.Python, [Path.Combine(RepoPaths.Interop, "python", "h2_connect_server.py"), .. limit]);
+    }
 
     [Theory]
     [MemberData(nameof(Peers))]
     public async Task OpenAsync_HundredConcurrentTunnels_ShareOneConnectionAndEchoWithHalfClose(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (pool, opener) = Create();
 
         var echoed = await Task.WhenAll(Enumerable.Range(0, 100).Select(async i =>
@@ -55,7 +71,7 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task GoAway_MidRun_RunningTunnelsFinishAndNewOnesOpenANewConnection(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (_, opener) = Create();
         var running = new List<RelayEnd>();
         for (var i = 0; i < 5; i++)
@@ -80,7 +96,7 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task Reset_OneStream_OthersStayIntact(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (pool, opener) = Create();
         var others = new List<RelayEnd>();
         for (var i = 0; i < 3; i++)
@@ -117,7 +133,7 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task Trailers_FromUpstream_EndTheStreamAndAreExposed(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (_, opener) = Create();
         var result = await opener.OpenAsync(Request(peer), Head("trailers.control:1"), Transport(), _timeout.Token);
         Assert.Equal(TunnelFailure.None, result.Failure);
@@ -132,7 +148,7 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task Ping_FromPeer_IsAnswered(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (_, opener) = Create();
         var stream = await OpenAsync(opener, peer, "ping.control:1");
 
@@ -146,7 +162,7 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task OpenAsync_TunnelsPerConnectionLimit_OpensASecondConnection(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (pool, opener) = Create();
         var held = new List<RelayEnd>();
         for (var i = 0; i < 4; i++)
@@ -166,7 +182,7 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task OpenAsync_PeerMaxConcurrentStreams_NeverExceededAndMoreConnectionsOpen(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind, maxStreams: 2);
+        using var peer = await StartPeerAsync(kind, maxStreams: 2);
         var (pool, opener) = Create();
 
         var echoed = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
@@ -183,7 +199,7 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task OpenAsync_PeerAnswers503_FailsWithStatus(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (_, opener) = Create();
 
         var result = await opener.OpenAsync(Request(peer), Head("status.control:503"), Transport(), _timeout.Token);
@@ -196,13 +212,89 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [MemberData(nameof(Peers))]
     public async Task OpenAsync_PostTunnel_RelaysBodies(string kind)
     {
-        using var peer = await H2ConnectPeer.StartAsync(kind);
+        using var peer = await StartPeerAsync(kind);
         var (_, opener) = Create();
 
         var result = await opener.OpenAsync(Request(peer), new TunnelHead("POST", $"127.0.0.1:{_echo.Port}", "/", null, []), Transport(), _timeout.Token);
 
         Assert.Equal(TunnelFailure.None, result.Failure);
         Assert.Equal("posted", await EchoAsync(result.Stream!, "posted"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Peers))]
+    public async Task Listener_FiftyClientsThroughL1_ShareOneUpstreamConnectionByteExactWithHalfClose(string kind)
+    {
+        using var peer = await StartPeerAsync(kind);
+        var config = L1(peer, $"127.0.0.1:{_echo.Port}");
+        // A second listener on the same cluster reports the peer's sessions through the same pooled connection.
+        config["Listeners:sessions:Address"] = "tcp://127.0.0.1:0";
+        config["Listeners:sessions:TcpProxy:ClusterId"] = "proxy";
+        config["Listeners:sessions:TcpProxy:Tunneling:Hostname"] = "sessions.control:1";
+        config["Listeners:sessions:TcpProxy:Tunneling:Protocol"] = "Http2";
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(config), new InternalListenerRegistry());
+        var token = _timeout.Token;
+
+        var echoed = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            var payload = System.Security.Cryptography.RandomNumberGenerator.GetBytes(64 * 1024 + i);
+            using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("l1"), token);
+            var reading = SocketIo.ReadToEndAsync(client, token);
+            await SocketIo.SendAllAsync(client, payload, token);
+            // The echo server half-closes only after it read end of stream: the read ends only if FIN became END_STREAM and back.
+            client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            return (payload, await reading);
+        }));
+
+        foreach (var (payload, back) in echoed)
+        {
+            Bytes.AssertEqual(payload, back);
+        }
+        using var sessions = await SocketIo.ConnectAsync(host.TcpProxyPort("sessions"), token);
+        var report = JsonDocument.Parse(await SocketIo.ReadToEndAsync(sessions, token)).RootElement;
+        Assert.Equal(1, report.GetProperty("sessions").GetInt32());
+        Assert.Equal(50, host.Stats()["tcp.l1.downstream_cx_total"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Peers))]
+    public async Task Listener_PeerAnswers503_DownstreamClosedNothingForwardedAndStatusCounted(string kind)
+    {
+        using var peer = await StartPeerAsync(kind);
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(L1(peer, "status.control:503")), new InternalListenerRegistry());
+        var token = _timeout.Token;
+
+        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("l1"), token);
+        await SocketIo.SendAllAsync(client, "hello"u8.ToArray(), token);
+        byte[] received;
+        try
+        {
+            received = await SocketIo.ReadToEndAsync(client, token);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            received = [];
+        }
+
+        Assert.Empty(received);
+        await host.WaitForStatAsync("tcp.l1.tunnel_fail_status_503", 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(Peers))]
+    public async Task Listener_UpstreamTrailers_FinDownstreamAfterTheEcho(string kind)
+    {
+        using var peer = await StartPeerAsync(kind);
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(L1(peer, "trailers.control:1")), new InternalListenerRegistry());
+        var token = _timeout.Token;
+
+        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("l1"), token);
+        var reading = SocketIo.ReadToEndAsync(client, token);
+        await SocketIo.SendAllAsync(client, "before the trailers"u8.ToArray(), token);
+        client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+        // The peer ends its side with trailers only (no END_STREAM DATA): the client reads end of stream after the echo.
+        Assert.Equal("before the trailers", Encoding.ASCII.GetString(await reading));
     }
 
     [Fact]
@@ -244,12 +336,22 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
         _timeout.Dispose();
     }
 
+    /// <summary>A socket TCP proxy listener <c>l1</c> tunnelling over HTTP/2 to <paramref name="peer"/> with <paramref name="hostname"/>.</summary>
+    private static Dictionary<string, string?> L1(JsonLinePeer peer, string hostname) => new()
+    {
+        ["Listeners:l1:Address"] = "tcp://127.0.0.1:0",
+        ["Listeners:l1:TcpProxy:ClusterId"] = "proxy",
+        ["Listeners:l1:TcpProxy:Tunneling:Hostname"] = hostname,
+        ["Listeners:l1:TcpProxy:Tunneling:Protocol"] = "Http2",
+        ["Clusters:proxy:Destinations:d1:Address"] = $"tcp://127.0.0.1:{peer.Port}",
+    };
+
     private static TunnelHead Head(string authority) => new("CONNECT", authority, null, null, []);
 
     private static TunnelTransportOptions Transport(int maxTunnelsPerConnection = TunnelTransportOptions.DefaultMaxTunnelsPerConnection) =>
         new(false, null, true, maxTunnelsPerConnection);
 
-    private static UpstreamRequest Request(H2ConnectPeer peer) => Request(peer.Address);
+    private static UpstreamRequest Request(JsonLinePeer peer) => Request($"tcp://127.0.0.1:{peer.Port}");
 
     private static UpstreamRequest Request(string address) => new("c", new ClusterState("c"), new DestinationState("d"), address, TimeSpan.FromSeconds(5));
 
@@ -262,14 +364,14 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
         return (pool, new Http2TunnelOpener(pool));
     }
 
-    private async Task<RelayEnd> OpenAsync(Http2TunnelOpener opener, H2ConnectPeer peer, string authority, int maxTunnelsPerConnection = TunnelTransportOptions.DefaultMaxTunnelsPerConnection)
+    private async Task<RelayEnd> OpenAsync(Http2TunnelOpener opener, JsonLinePeer peer, string authority, int maxTunnelsPerConnection = TunnelTransportOptions.DefaultMaxTunnelsPerConnection)
     {
         var result = await opener.OpenAsync(Request(peer), Head(authority), Transport(maxTunnelsPerConnection), _timeout.Token);
         Assert.True(result.Failure == TunnelFailure.None, $"{authority}: {result.Failure} {result.Reason}{Environment.NewLine}{peer.Output}");
         return result.Stream!;
     }
 
-    private async Task<(int Sessions, int Open)> SessionsAsync(Http2TunnelOpener opener, H2ConnectPeer peer, int maxTunnelsPerConnection = TunnelTransportOptions.DefaultMaxTunnelsPerConnection)
+    private async Task<(int Sessions, int Open)> SessionsAsync(Http2TunnelOpener opener, JsonLinePeer peer, int maxTunnelsPerConnection = TunnelTransportOptions.DefaultMaxTunnelsPerConnection)
     {
         var stream = await OpenAsync(opener, peer, "sessions.control:1", maxTunnelsPerConnection);
         var json = JsonDocument.Parse(await ReadToEndAsync(stream.Input!)).RootElement;

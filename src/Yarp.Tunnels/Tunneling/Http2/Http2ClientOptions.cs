@@ -27,9 +27,6 @@ internal sealed record Http2ClientOptions
     /// <summary>After this long without a frame from the peer a PING is sent; without its ACK one more interval later the connection closes. Zero disables.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long the peer has to send its SETTINGS after the connection opened.</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
     /// <summary>The most SETTINGS and PING frames the peer may send per second; more is a flood (ENHANCE_YOUR_CALM).</summary>
     public int MaxControlFramesPerSecond { get; init; } = 100;
 }

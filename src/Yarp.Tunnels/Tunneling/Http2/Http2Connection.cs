@@ -32,7 +32,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private readonly HashSet<int> _recentlyReset = [];
     private readonly Http2SendWindow _sendWindow = new(Http2ClientOptions.DefaultWindow);
     private Http2FrameWriter? _writer;
-    private Stream? _transport;
+    private RelayEnd? _transport;
     private ITimer? _keepAlive;
     private int _nextStreamId = 1;
     private int _reserved;
@@ -104,8 +104,11 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     internal int MaxFrameSize => Writer.MaxFrameSize;
 
-    /// <summary>Connects with <paramref name="connect"/>, sends the preface and runs the read loop until the connection ends.</summary>
-    public void Start(Func<CancellationToken, ValueTask<Stream>> connect) => _ = RunAsync(connect);
+    /// <summary>
+    /// Connects with <paramref name="connect"/>, sends the preface and runs the read loop until the connection ends;
+    /// connecting, TLS and the peer's SETTINGS must all happen within <paramref name="handshakeTimeout"/>.
+    /// </summary>
+    public void Start(Func<CancellationToken, ValueTask<RelayEnd>> connect, TimeSpan handshakeTimeout) => _ = RunAsync(connect, handshakeTimeout);
 
     /// <summary>Reserves room for one stream within <paramref name="limit"/> and the peer's SETTINGS_MAX_CONCURRENT_STREAMS.</summary>
     public bool TryReserve(int limit)
@@ -256,15 +259,15 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(Func<CancellationToken, ValueTask<Stream>> connect)
+    private async Task RunAsync(Func<CancellationToken, ValueTask<RelayEnd>> connect, TimeSpan handshakeTimeout)
     {
-        using var handshake = new CancellationTokenSource(_options.HandshakeTimeout, _time);
+        using var handshake = new CancellationTokenSource(handshakeTimeout, _time);
         using var registration = handshake.Token.Register(() =>
         {
             if (!_ready.Task.IsCompleted)
             {
                 Close(Http2ErrorCode.SettingsTimeout, new Http2ConnectException(UpstreamFailure.Timeout,
-                    $"connecting and receiving the peer's SETTINGS took longer than {_options.HandshakeTimeout}."));
+                    $"connecting and receiving the peer's SETTINGS took longer than {handshakeTimeout}."));
             }
         });
         try
@@ -279,8 +282,9 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 await transport.DisposeAsync().ConfigureAwait(false);
                 return;
             }
-            var input = PipeReader.Create(_transport, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
-            var output = PipeWriter.Create(_transport, new StreamPipeWriterOptions(leaveOpen: true));
+            var stream = new RelayEndStream(_transport);
+            var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true));
+            var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
             _writer = new Http2FrameWriter(output);
             _decoder = new HpackDecoder(_options.HeaderTableSize, _options.MaxHeaderListSize);
             List<(Http2SettingId, uint)> settings =
@@ -822,6 +826,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         await _closing.CancelAsync().ConfigureAwait(false);
         if (_transport is { } transport)
         {
+            // A graceful close (FIN, TLS close_notify): the GOAWAY just written must reach the peer.
+            transport.ShutdownWrite();
             await transport.DisposeAsync().ConfigureAwait(false);
         }
         Log.Closed(_logger, _name, error.Message);

@@ -110,7 +110,7 @@ internal sealed class Http2ConnectionPool(UpstreamConnectors connectors, Http2Cl
             connection.TryReserve(limit);
             connections.Add(connection);
             connection.Completion.ContinueWith(_ => Remove(key, connection), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            connection.Start(token => Http2Transport.ConnectAsync(connectors, request, endpoint, token));
+            connection.Start(token => Http2Transport.ConnectAsync(connectors, request, endpoint, token), request.ConnectTimeout);
             return connection;
         }
     }
