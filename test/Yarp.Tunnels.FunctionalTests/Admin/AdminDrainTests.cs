@@ -92,4 +92,39 @@ public sealed class AdminDrainTests
         await gateway.SendAsync("/hello", 2);
         Assert.Equal("2", (await gateway.StatsAsync())["cluster.c1.upstream_rq_200"]);
     }
+
+    [Fact]
+    public async Task UpstreamFailures_RefusedAndTimedOut_ChargedAs503AndAs504WithTimeout()
+    {
+        using var refusing = FreePort.BindRefusing();
+        await using var gateway = await AdminGateway.StartAsync(
+            extra: new Dictionary<string, string?>
+            {
+                ["Routes:down:ClusterId"] = "down",
+                ["Routes:down:Match:Path"] = "/down",
+                ["Clusters:down:Destinations:d1:Address"] = $"http://127.0.0.1:{((IPEndPoint)refusing.LocalEndPoint!).Port}",
+                // /h2/held reaches /held (below) on the internal listener, which never answers within c2's ActivityTimeout.
+                ["Clusters:c2:HttpRequest:ActivityTimeout"] = "00:00:00.300",
+            },
+            map: app => app.MapGet("/held", async (HttpContext c) => await Task.Delay(Timeout.Infinite, c.RequestAborted)));
+
+        using (var down = await gateway.Front.GetAsync("/down"))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
+        }
+        using (var held = await gateway.Front.GetAsync("/h2/held"))
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, held.StatusCode);
+        }
+
+        var stats = await gateway.StatsAsync();
+        Assert.Equal(("1", "1", "1", "1"), (stats["cluster.down.upstream_rq_total"], stats["cluster.down.upstream_rq_503"], stats["cluster.down.upstream_rq_5xx"],
+            stats["cluster.down.external.upstream_rq_503"]));
+        Assert.DoesNotContain("cluster.down.upstream_rq_timeout", stats.Keys);
+        Assert.Equal(("1", "1", "1"), (stats["cluster.c2.upstream_rq_total"], stats["cluster.c2.upstream_rq_504"], stats["cluster.c2.upstream_rq_timeout"]));
+        Assert.Equal("2", stats["http.ingress_http.downstream_rq_5xx"]);
+        var clusters = (await gateway.Admin.GetStringAsync("/clusters")).Split('\n');
+        Assert.Contains("down::d1::rq_error::1", clusters);
+        Assert.Contains("c2::d1::rq_timeout::1", clusters);
+    }
 }
