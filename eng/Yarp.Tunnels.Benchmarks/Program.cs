@@ -33,10 +33,18 @@
 //       --only runs the named paths first (h1-direct, h1-gateway, h1-tcp, h1-nginx, h2-direct, h2-gateway) plus the
 //       rows the ratios need, e.g. to attach perf to the gateway process. About 1 minute with the defaults.
 //
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4]
+//       TCP over classic HTTP/2 CONNECT: client -> L1 (TCP proxy listener, Tunneling Protocol Http2) -> node's http2 CONNECT
+//       server (test/Yarp.Tunnels.FunctionalTests/Interop/node/h2-connect-server.js; needs node) -> raw sink/echo: bulk
+//       Gbit/s (1 and 4 streams), tunnels/s (32 loops of connect, 1-byte echo, close), then --tunnels idle tunnels
+//       (node echoes them itself): upstream HTTP/2 connections, tunnels per connection, committed bytes and VmData per
+//       tunnel. Needs about 2 file descriptors per tunnel (ulimit -n). About a minute.
+//
 // Figures on a shared or 2-core machine drift 20-40% between runs: compare only ratios measured within one run.
 using BenchmarkDotNet.Running;
 using Yarp.Tunnels.Benchmarks.E2e;
 using Yarp.Tunnels.Benchmarks.Micro;
+using Yarp.Tunnels.Benchmarks.Tunneling;
 using Yarp.Tunnels.Benchmarks.WebSocket;
 
 var mode = args.Length > 0 ? args[0] : "";
@@ -55,6 +63,10 @@ switch (mode)
         return await MemoryRunner.RunAsync(rest);
     case "websocket":
         return await WebSocketRunner.RunAsync(rest);
+    case "h2tunnel":
+        return await Http2TunnelRunner.RunAsync(rest);
+    case Http2TunnelRunner.ClientsMode:
+        return await Http2TunnelRunner.RunClientsAsync(rest);
     case GatewayProcess.Mode:
         return await GatewayProcess.RunAsync(rest);
     default:
@@ -62,5 +74,6 @@ switch (mode)
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4]");
         return 2;
 }

@@ -138,18 +138,24 @@ internal static class MemoryRunner
         }
     }
 
-    private static (long Committed, long VmData) Measure()
+    internal static (long Committed, long VmData) Measure()
     {
         var committed = CommittedMemory.Measure();
-        var vmData = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmData:", StringComparison.Ordinal));
-        return (committed, long.Parse(vmData.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024);
+        return (committed, ProcessStatusBytes("VmData"));
     }
 
-    private static string Kib(long bytes) => bytes >= 10 * 1024
+    /// <summary>A size field of /proc/self/status (VmData, VmRSS), in bytes.</summary>
+    internal static long ProcessStatusBytes(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    internal static string Kib(long bytes) => bytes >= 10 * 1024
         ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:#,0} KiB")
         : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB");
 
-    private static double ReadOption(string[] args, string name, double fallback)
+    internal static double ReadOption(string[] args, string name, double fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length && double.TryParse(args[index + 1], CultureInfo.InvariantCulture, out var value) && value > 0

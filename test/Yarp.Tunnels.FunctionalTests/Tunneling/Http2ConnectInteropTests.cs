@@ -325,6 +325,32 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
         Assert.Equal("through kestrel", await EchoAsync(result.Stream!, "through kestrel"));
     }
 
+    [Fact]
+    public async Task OpenAsync_ExtendedConnectToKestrel_SendsProtocolSchemeAndPathAndEchoes()
+    {
+        await using var kestrel = await TestHost.StartAsync(
+            builder => builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2)),
+            app => app.Run(async context =>
+            {
+                // Kestrel announces SETTINGS_ENABLE_CONNECT_PROTOCOL and hands an RFC 8441 CONNECT to IHttpExtendedConnectFeature.
+                var connect = context.Features.Get<IHttpExtendedConnectFeature>();
+                if (connect is not { IsExtendedConnect: true, Protocol: "connect-tcp" } || context.Request.Path != "/tunnel")
+                {
+                    context.Response.StatusCode = 400;
+                    return;
+                }
+                var stream = await connect.AcceptAsync();
+                await stream.CopyToAsync(stream);
+            }));
+        var (_, opener) = Create();
+        var address = $"tcp://127.0.0.1:{TestHost.Address(kestrel).Port}";
+
+        var result = await opener.OpenAsync(Request(address), new TunnelHead("CONNECT", "host.com:443", "/tunnel", "connect-tcp", []), Transport(), _timeout.Token);
+
+        Assert.True(result.Failure == TunnelFailure.None, $"{result.Failure}: {result.Reason}");
+        Assert.Equal("extended", await EchoAsync(result.Stream!, "extended"));
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var pool in _pools)

@@ -30,6 +30,18 @@ internal sealed class Http2ConnectionPool(UpstreamConnectors connectors, Http2Cl
         }
     }
 
+    /// <summary>The streams open on all connections.</summary>
+    public int ActiveStreams
+    {
+        get
+        {
+            lock (_pools)
+            {
+                return _pools.Values.Sum(l => l.Sum(c => c.ActiveStreams));
+            }
+        }
+    }
+
     /// <summary>Opens a stream to <paramref name="request"/>'s address and sends <paramref name="fields"/> as its HEADERS; the response is on the stream.</summary>
     /// <exception cref="Http2ConnectException">No connection could be opened.</exception>
     /// <exception cref="Http2ConnectionException">The connection failed while the stream opened.</exception>

@@ -17,6 +17,9 @@ internal sealed class Http2Stream : RelayEnd
 {
     private static readonly IReadOnlyList<KeyValuePair<string, string>> NoTrailers = [];
 
+    // Never pauses: the receive window bounds what a stream buffers (a peer that overruns it is a FLOW_CONTROL_ERROR).
+    private static readonly PipeOptions InboundOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+
     private readonly Http2Connection _connection;
     private readonly Pipe _inbound;
     private readonly Http2StreamInput _input;
@@ -37,7 +40,7 @@ internal sealed class Http2Stream : RelayEnd
         _connection = connection;
         _windowSize = receiveWindow;
         _receiveWindow = receiveWindow;
-        _inbound = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+        _inbound = new Pipe(InboundOptions);
         _input = new Http2StreamInput(_inbound.Reader, this);
     }
 

@@ -9,6 +9,7 @@
 //   trailers.control:1  answers 200, echoes until END_STREAM, then sends trailers {x-result: ok}
 //   ping.control:1      answers 200, PINGs the client and writes {"ping":"ok"} once the ACK came, then ends
 //   status.control:503  answers 503
+//   echo.control:1      answers 200 and echoes the stream itself (no target connection; the benchmark's idle tunnels)
 'use strict';
 const http2 = require('http2');
 const net = require('net');
@@ -66,6 +67,10 @@ server.on('stream', (stream, headers) => {
         stream.end(JSON.stringify({ ping: error ? String(error) : payload.toString() === '12345678' ? 'ok' : 'mismatch' }));
       });
       stream.resume();
+      return;
+    case 'echo.control':
+      stream.respond({ ':status': 200 });
+      stream.pipe(stream);
       return;
     case 'status.control':
       stream.respond({ ':status': port }, { endStream: true });
