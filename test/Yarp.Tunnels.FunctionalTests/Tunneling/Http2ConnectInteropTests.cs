@@ -300,22 +300,8 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
     [Fact]
     public async Task OpenAsync_Kestrel_AcceptsClassicConnectAndEchoes()
     {
-        await using var kestrel = await TestHost.StartAsync(
-            builder => builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2)),
-            app => app.Run(async context =>
-            {
-                if (!HttpMethods.IsConnect(context.Request.Method) || context.Request.Host.Value != "host.com:443" || context.Request.Headers["foo"] != "bar")
-                {
-                    context.Response.StatusCode = 400;
-                    return;
-                }
-                // A long-lived tunnel: no body size limit nor minimum rate; headers flushed at once (notes §3.2).
-                context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
-                context.Features.Get<IHttpMinRequestBodyDataRateFeature>()!.MinDataRate = null;
-                await context.Response.StartAsync();
-                await context.Response.Body.FlushAsync();
-                await context.Request.Body.CopyToAsync(context.Response.Body);
-            }));
+        await using var kestrel = await StartKestrelEchoAsync(b => b.WebHost.ConfigureKestrel(k =>
+            k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2)));
         var (_, opener) = Create();
         var address = $"tcp://127.0.0.1:{TestHost.Address(kestrel).Port}";
 
@@ -323,6 +309,56 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
 
         Assert.True(result.Failure == TunnelFailure.None, $"{result.Failure}: {result.Reason}");
         Assert.Equal("through kestrel", await EchoAsync(result.Stream!, "through kestrel"));
+    }
+
+    [Fact]
+    public async Task OpenAsync_HttpsDestination_TlsWithAlpnH2ToKestrel()
+    {
+        using var certificate = TestCertificates.CreateSelfSigned();
+        await using var kestrel = await StartKestrelEchoAsync(b => b.WebHost.ConfigureKestrel(k =>
+            k.Listen(System.Net.IPAddress.Loopback, 0, l =>
+            {
+                // Both offered: the connection is HTTP/2 only because the client asks ALPN for h2.
+                l.Protocols = HttpProtocols.Http1AndHttp2;
+                l.UseHttps(certificate);
+            })));
+        var (_, opener) = Create();
+        var address = $"https://127.0.0.1:{TestHost.Address(kestrel).Port}";
+
+        var result = await opener.OpenAsync(Request(address), new TunnelHead("CONNECT", "host.com:443", null, null, [new("foo", "bar")]),
+            new TunnelTransportOptions(UseTls: true, "localhost", ValidateCertificate: false, TunnelTransportOptions.DefaultMaxTunnelsPerConnection), _timeout.Token);
+
+        Assert.True(result.Failure == TunnelFailure.None, $"{result.Failure}: {result.Reason}");
+        Assert.Equal("over tls", await EchoAsync(result.Stream!, "over tls"));
+    }
+
+    [Fact]
+    public async Task Listener_InternalListenerDestination_TunnelsToKestrelOverAnInternalConnection()
+    {
+        var registry = new InternalListenerRegistry();
+        await using var kestrel = await StartKestrelEchoAsync(b =>
+        {
+            b.WebHost.UseInternalListeners(registry);
+            b.WebHost.ConfigureKestrel(k => k.ListenInternal("h2", o => o.Protocols = HttpProtocols.Http2));
+        });
+        var config = new Dictionary<string, string?>
+        {
+            ["Listeners:l1:Address"] = "tcp://127.0.0.1:0",
+            ["Listeners:l1:TcpProxy:ClusterId"] = "proxy",
+            ["Listeners:l1:TcpProxy:Tunneling:Hostname"] = "host.com:443",
+            ["Listeners:l1:TcpProxy:Tunneling:Protocol"] = "Http2",
+            ["Listeners:l1:TcpProxy:Tunneling:HeadersToAdd:foo"] = "bar",
+            ["Clusters:proxy:Destinations:d1:Address"] = "envoy-internal://h2",
+        };
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(config), registry);
+        var token = _timeout.Token;
+
+        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("l1"), token);
+        var reading = SocketIo.ReadToEndAsync(client, token);
+        await SocketIo.SendAllAsync(client, "through envoy-internal"u8.ToArray(), token);
+        client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+        Assert.Equal("through envoy-internal", Encoding.ASCII.GetString(await reading));
     }
 
     [Fact]
@@ -371,6 +407,23 @@ public sealed class Http2ConnectInteropTests : IAsyncDisposable
         ["Listeners:l1:TcpProxy:Tunneling:Protocol"] = "Http2",
         ["Clusters:proxy:Destinations:d1:Address"] = $"tcp://127.0.0.1:{peer.Port}",
     };
+
+    /// <summary>A Kestrel app that answers a classic CONNECT to host.com:443 carrying <c>foo: bar</c> with 200 and echoes the tunnel.</summary>
+    private static Task<Microsoft.AspNetCore.Builder.WebApplication> StartKestrelEchoAsync(Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder> configure) =>
+        TestHost.StartAsync(configure, app => app.Run(async context =>
+        {
+            if (!HttpMethods.IsConnect(context.Request.Method) || context.Request.Host.Value != "host.com:443" || context.Request.Headers["foo"] != "bar")
+            {
+                context.Response.StatusCode = 400;
+                return;
+            }
+            // A long-lived tunnel: no body size limit nor minimum rate; headers flushed at once (notes §3.2).
+            context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
+            context.Features.Get<IHttpMinRequestBodyDataRateFeature>()!.MinDataRate = null;
+            await context.Response.StartAsync();
+            await context.Response.Body.FlushAsync();
+            await context.Request.Body.CopyToAsync(context.Response.Body);
+        }));
 
     private static TunnelHead Head(string authority) => new("CONNECT", authority, null, null, []);
 
