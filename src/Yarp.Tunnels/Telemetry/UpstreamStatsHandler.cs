@@ -11,11 +11,16 @@ namespace Yarp.Tunnels.Telemetry;
 /// </summary>
 internal sealed class UpstreamStatsHandler(HttpMessageHandler inner, ClusterRequestStats stats, TimeProvider timeProvider) : DelegatingHandler(inner)
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        CountAsync(stats, request, timeProvider, base.SendAsync, cancellationToken);
+
+    /// <summary>Sends <paramref name="request"/> with <paramref name="send"/> and counts it as the handler does (for the upgrade forwarder's own connections too).</summary>
+    public static async Task<HttpResponseMessage> CountAsync(ClusterRequestStats stats, HttpRequestMessage request, TimeProvider timeProvider,
+        Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
     {
         if (!request.Options.TryGetValue(UpstreamRequestInfo.OptionsKey, out var info))
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await send(request, cancellationToken).ConfigureAwait(false);
         }
 
         var scope = stats.For(request);
@@ -23,7 +28,7 @@ internal sealed class UpstreamStatsHandler(HttpMessageHandler inner, ClusterRequ
         var started = timeProvider.GetTimestamp();
         try
         {
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var response = await send(request, cancellationToken).ConfigureAwait(false);
             scope.Histogram(StatNames.UpstreamRqTime).Record(timeProvider.GetElapsedTime(started).TotalMilliseconds);
             ClusterRequestStats.Charge(scope, (int)response.StatusCode, info.Internal);
             return response;

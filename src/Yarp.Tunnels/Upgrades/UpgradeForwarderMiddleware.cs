@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,12 +17,16 @@ using Yarp.Tunnels.Utilities;
 namespace Yarp.Tunnels.Upgrades;
 
 /// <summary>
-/// The proxy-pipeline step that forwards the upgrades YARP's forwarder cannot: any token other than <c>websocket</c> and
-/// <c>SPDY/*</c>, over HTTP/1.1 Upgrade or HTTP/2 extended CONNECT on either side. WebSockets and plain CONNECT go on
-/// to the next step. It sends the upgrade to the destination load balancing chose, through the cluster's HTTP client
-/// (so envoy-internal destinations work), accepts the client's upgrade only once the backend accepted (101, or 200 to
-/// an extended CONNECT) and relays the bytes both ways; any other answer is relayed as a normal response. Malformed
-/// upgrade requests (<see cref="UpgradeForwarderHandshake"/>) are answered with a 4xx before anything is forwarded.
+/// The proxy-pipeline step that forwards upgrades: every token YARP's forwarder cannot (anything but <c>websocket</c>
+/// and <c>SPDY/*</c>), over HTTP/1.1 Upgrade or HTTP/2 extended CONNECT on either side, and every HTTP/1.1 Upgrade to a
+/// plain <c>http://</c> destination, WebSockets from HTTP/1.1 clients included. Other WebSockets and plain CONNECT go on
+/// to the next step (YARP's forwarder, the CONNECT handling). It sends the upgrade to the destination load balancing
+/// chose: an HTTP/1.1 Upgrade to an <c>http://</c> destination on a connection of its own (<see cref="Http1UpgradeExchange"/>,
+/// so once the backend switched the relay moves the connection's bytes with no HTTP client or stream copier in
+/// between), anything else through the cluster's HTTP client (so envoy-internal and https destinations work). It
+/// accepts the client's upgrade only once the backend accepted (101, or 200 to an extended CONNECT) and relays the bytes
+/// both ways with <see cref="TcpRelay"/>; any other answer is relayed as a normal response. Malformed upgrade requests
+/// (<see cref="UpgradeForwarderHandshake"/>) are answered with a 4xx before anything is forwarded.
 /// </summary>
 internal sealed partial class UpgradeForwarderMiddleware
 {
@@ -30,13 +35,16 @@ internal sealed partial class UpgradeForwarderMiddleware
     private readonly RequestDelegate _next;
     private readonly TunnelMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private readonly UpstreamConnectors _connectors;
     private readonly ILogger _logger;
 
-    public UpgradeForwarderMiddleware(RequestDelegate next, TunnelMetrics metrics, TimeProvider timeProvider, ILogger<UpgradeForwarderMiddleware> logger)
+    public UpgradeForwarderMiddleware(RequestDelegate next, TunnelMetrics metrics, TimeProvider timeProvider, TcpProxyServices tcpProxy,
+        ILogger<UpgradeForwarderMiddleware> logger)
     {
         _next = next;
         _metrics = metrics;
         _timeProvider = timeProvider;
+        _connectors = tcpProxy.Connectors;
         _logger = logger;
     }
 
@@ -47,7 +55,7 @@ internal sealed partial class UpgradeForwarderMiddleware
         {
             return RejectAsync(context, upgrade, status, reason);
         }
-        return upgrade is null || upgrade.Kind == UpgradeRequestKind.Connect || IsProxiedByYarp(upgrade)
+        return upgrade is null || upgrade.Kind == UpgradeRequestKind.Connect
             ? _next(context)
             : ForwardAsync(context, upgrade);
     }
@@ -82,6 +90,11 @@ internal sealed partial class UpgradeForwarderMiddleware
         var proxy = context.Features.GetRequiredFeature<IReverseProxyFeature>();
         var cluster = proxy.Cluster;
         var destinations = proxy.AvailableDestinations;
+        if (destinations.Count == 0 && IsProxiedByYarp(upgrade))
+        {
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
         if (destinations.Count == 0)
         {
             Log.NoDestination(_logger, upgrade.UpgradeType, cluster.Config.ClusterId);
@@ -91,11 +104,22 @@ internal sealed partial class UpgradeForwarderMiddleware
         }
         // As YARP's forwarder: load balancing left one destination; a random one if it did not run.
         var destination = destinations.Count == 1 ? destinations[0] : destinations[Random.Shared.Next(destinations.Count)];
-        proxy.ProxiedDestination = destination;
         var prefix = destination.Model.Config.Address;
         var config = cluster.Config.HttpRequest;
+        var formAllowed = UpgradeForwarderRequest.TryChooseForm(config, prefix, out var form, out var mayDowngrade);
+        // An HTTP/1.1 Upgrade to a plain http:// destination goes on a connection of our own. (An HTTP/2 client's
+        // WebSocket to an HTTP/1.1 backend needs the RFC 6455 key and accept YARP adds and checks: YARP's, like the rest.)
+        var ownConnection = formAllowed && form == UpgradeForwardingForm.Http1Upgrade
+            && prefix.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+            && (upgrade.Kind == UpgradeRequestKind.Http1Upgrade || !string.Equals(upgrade.UpgradeType, "websocket", StringComparison.OrdinalIgnoreCase));
+        if (IsProxiedByYarp(upgrade) && !ownConnection)
+        {
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
+        proxy.ProxiedDestination = destination;
 
-        if (!UpgradeForwarderRequest.TryChooseForm(config, prefix, out var form, out var mayDowngrade))
+        if (!formAllowed)
         {
             Fail(context, ForwarderError.Request, StatusCodes.Status502BadGateway, upgrade, prefix,
                 new HttpRequestException("An outgoing HTTP/1.1 Upgrade is required to forward this upgrade, but the cluster's HttpVersionPolicy disallows HTTP/1.1."));
@@ -109,6 +133,7 @@ internal sealed partial class UpgradeForwarderMiddleware
         var transformer = proxy.Route.Transformer;
         HttpRequestMessage? request = null;
         HttpResponseMessage response;
+        Http1UpgradeConnection? own = null;
         try
         {
             request = await UpgradeForwarderRequest.CreateAsync(context, upgrade, form, prefix, transformer, handshake.Token).ConfigureAwait(false);
@@ -117,7 +142,12 @@ internal sealed partial class UpgradeForwarderMiddleware
                 return;
             }
             Log.Forwarding(_logger, upgrade.UpgradeType, form, prefix);
-            try
+            if (ownConnection)
+            {
+                own = await ConnectAsync(proxy, destination, prefix, request, handshake.Token).ConfigureAwait(false);
+                response = await own.SendAsync(request, handshake.Token).ConfigureAwait(false);
+            }
+            else try
             {
                 response = await cluster.HttpClient.SendAsync(request, handshake.Token).ConfigureAwait(false);
             }
@@ -135,9 +165,14 @@ internal sealed partial class UpgradeForwarderMiddleware
                 response = await cluster.HttpClient.SendAsync(request, handshake.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or NotSupportedException or ArgumentException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or NotSupportedException or ArgumentException
+            or SocketException or ObjectDisposedException)
         {
             request?.Dispose();
+            if (own is not null)
+            {
+                await own.DisposeAsync().ConfigureAwait(false);
+            }
             var timedOut = handshake.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested;
             var canceled = context.RequestAborted.IsCancellationRequested;
             Fail(context, timedOut ? ForwarderError.RequestTimedOut : canceled ? ForwarderError.RequestCanceled : ForwarderError.Request,
@@ -153,6 +188,7 @@ internal sealed partial class UpgradeForwarderMiddleware
 
         using (request)
         using (response)
+        await using (own)
         {
             var accepted = form == UpgradeForwardingForm.Http1Upgrade
                 ? response.StatusCode == HttpStatusCode.SwitchingProtocols
@@ -162,8 +198,23 @@ internal sealed partial class UpgradeForwarderMiddleware
                 await RelayRefusalAsync(context, upgrade, response, transformer).ConfigureAwait(false);
                 return;
             }
-            await RelayUpgradeAsync(context, upgrade, form, response, transformer).ConfigureAwait(false);
+            await RelayUpgradeAsync(context, upgrade, form, response, transformer, own?.Switched(http1Client: upgrade.Kind == UpgradeRequestKind.Http1Upgrade))
+                .ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Opens a connection of our own to a plain <c>http://</c> destination; the handshake's deadline bounds the connect.</summary>
+    private async Task<Http1UpgradeConnection> ConnectAsync(IReverseProxyFeature proxy, DestinationState destination, string prefix, HttpRequestMessage request,
+        CancellationToken cancellationToken)
+    {
+        var cluster = proxy.Route.Cluster ?? throw new InvalidOperationException("The route has no cluster.");
+        var target = new UpstreamRequest(cluster.ClusterId, cluster, destination, prefix, Timeout.InfiniteTimeSpan);
+        var opened = await _connectors.Select(target).ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        if (opened.End is not { } connection)
+        {
+            throw new HttpRequestException($"Connecting to '{prefix}' failed: {opened.Reason}");
+        }
+        return new Http1UpgradeConnection(connection, new ClusterRequestStats(_metrics.Scope(StatNames.ClusterFamily, cluster.ClusterId)), request, _timeProvider);
     }
 
     /// <summary>
@@ -201,8 +252,12 @@ internal sealed partial class UpgradeForwarderMiddleware
         }
     }
 
+    /// <summary>
+    /// The backend switched: accepts the client's upgrade with the backend's headers and relays both ways; the backend's
+    /// side is <paramref name="ownUpstream"/> when the upgrade went on a connection of our own, else the response's stream.
+    /// </summary>
     private async Task RelayUpgradeAsync(HttpContext context, IUpgradeRequestFeature upgrade, UpgradeForwardingForm form,
-        HttpResponseMessage response, HttpTransformer transformer)
+        HttpResponseMessage response, HttpTransformer transformer, RelayEnd? ownUpstream)
     {
         var http1Client = upgrade.Kind == UpgradeRequestKind.Http1Upgrade;
         context.Response.StatusCode = http1Client ? StatusCodes.Status101SwitchingProtocols : StatusCodes.Status200OK;
@@ -222,11 +277,14 @@ internal sealed partial class UpgradeForwarderMiddleware
         }
 
         Stream clientStream;
-        Stream backendStream;
+        Stream? backendStream = null;
         try
         {
             // SocketsHttpHandler's stream for a 101 is the raw connection; for a 200 to an extended CONNECT, the duplex stream.
-            backendStream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+            if (ownUpstream is null)
+            {
+                backendStream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+            }
             clientStream = http1Client
                 ? await context.Features.GetRequiredFeature<IHttpUpgradeFeature>().UpgradeAsync().ConfigureAwait(false)
                 : await context.Features.GetRequiredFeature<IHttpExtendedConnectFeature>().AcceptAsync().ConfigureAwait(false);
@@ -241,15 +299,16 @@ internal sealed partial class UpgradeForwarderMiddleware
         }
 
         // Half-close where the transport has one. Kestrel ends an HTTP/2 client's stream (END_STREAM) and keeps reading,
-        // and SocketsHttpHandler has no half-close on a 101 or extended CONNECT stream, so after an HTTP/2 client's
-        // END_STREAM the backend keeps its side until it ends. An upgraded HTTP/1.1 client connection cannot half-close
-        // (and Kestrel closes it when the client half-closes), so there either side's end ends the whole upgrade.
+        // and SocketsHttpHandler has no half-close on a 101 or extended CONNECT stream (our own connection passes none on
+        // either: SwitchedConnectionRelayEnd), so after an HTTP/2 client's END_STREAM the backend keeps its side until it
+        // ends. An upgraded HTTP/1.1 client connection cannot half-close (and Kestrel closes it when the client
+        // half-closes), so there either side's end ends the whole upgrade.
         await using var downstream = http1Client
             ? UpgradedStreamRelayEnd.EndOnShutdown(clientStream, context.Abort)
             : UpgradedStreamRelayEnd.Create(clientStream, () => _ = context.Response.CompleteAsync(), context.Abort);
-        await using var upstream = http1Client
-            ? UpgradedStreamRelayEnd.EndOnShutdown(backendStream, response.Dispose)
-            : UpgradedStreamRelayEnd.Create(backendStream, shutdownWrite: null, response.Dispose);
+        await using var upstream = ownUpstream ?? (http1Client
+            ? UpgradedStreamRelayEnd.EndOnShutdown(backendStream!, response.Dispose)
+            : UpgradedStreamRelayEnd.Create(backendStream!, shutdownWrite: null, response.Dispose));
         var stats = Stats(context);
         var counters = new RelayCounters(stats[StatNames.DownstreamCxRxBytesTotal], stats[StatNames.DownstreamCxTxBytesTotal], UpstreamReceived: null, UpstreamSent: null);
         var relay = new TcpRelay(downstream, upstream, counters, Timeout.InfiniteTimeSpan, _timeProvider);

@@ -294,14 +294,24 @@ internal sealed class RawUpgradeBackend : IAsyncDisposable
     private readonly TaskCompletionSource<Socket> _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationToken _timeout = TestHost.TimeoutToken();
+    private readonly TaskCompletionSource<string> _head = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _echo;
+    private readonly string _response;
 
-    private RawUpgradeBackend()
+    private RawUpgradeBackend(bool echo, string? response)
     {
+        _echo = echo;
+        _response = response ?? "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n";
         _listener.Start();
         _ = ServeAsync();
     }
 
-    public static RawUpgradeBackend Start() => new();
+    /// <param name="echo">Sends back every byte received after the 101 (after the gateway's FIN, it keeps its own side open).</param>
+    /// <param name="response">What it answers the request head with, in one write (default: a 101 for <c>foo</c>).</param>
+    public static RawUpgradeBackend Start(bool echo = false, string? response = null) => new(echo, response);
+
+    /// <summary>The request head the gateway sent (up to the blank line).</summary>
+    public Task<string> Head => _head.Task.WaitAsync(_timeout);
 
     public string Address => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
 
@@ -353,11 +363,12 @@ internal sealed class RawUpgradeBackend : IAsyncDisposable
                 var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
                 if (end >= 0)
                 {
+                    _head.SetResult(text[..(end + 4)]);
                     Record(Encoding.ASCII.GetBytes(text[(end + 4)..]));
                     break;
                 }
             }
-            await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n"), SocketFlags.None, _timeout);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(_response), SocketFlags.None, _timeout);
             while (true)
             {
                 int read;
@@ -376,10 +387,15 @@ internal sealed class RawUpgradeBackend : IAsyncDisposable
                     return;
                 }
                 Record(buffer.AsSpan(0, read).ToArray());
+                if (_echo)
+                {
+                    await socket.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _timeout);
+                }
             }
         }
         catch (Exception ex)
         {
+            _head.TrySetException(ex);
             _ended.TrySetException(ex);
         }
     }
