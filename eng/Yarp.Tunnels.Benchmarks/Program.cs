@@ -27,10 +27,10 @@
 //   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]
 //       One process, one run: WebSocket echo round trips (p50/p99 on one socket) and messages/s (--connections sockets,
 //       one message in flight each) straight to a Kestrel echo, through the Yarp.Tunnels gateway (its own process:
-//       Protocols Auto, MapTunnelsReverseProxy), through the same process's TCP proxy listener (the relay alone, for
-//       reference) and through nginx (HTTP/1.1 Upgrade recipe; apt-get install nginx, exits 1 without it), over HTTP/1.1
+//       Protocols Auto, MapTunnelsReverseProxy), through the same process's plain YARP app (MapReverseProxy: YARP's own
+//       WebSocket forwarding) and TCP proxy listener (the relay alone), both for reference, and through nginx (HTTP/1.1 Upgrade recipe; apt-get install nginx, exits 1 without it), over HTTP/1.1
 //       and HTTP/2 (RFC 8441; nginx has no WebSocket over HTTP/2), with the proxy processes' CPU time per message.
-//       --only runs the named paths first (h1-direct, h1-gateway, h1-tcp, h1-nginx, h2-direct, h2-gateway) plus the
+//       --only runs the named paths first (h1-direct, h1-gateway, h1-yarp, h1-tcp, h1-nginx, h2-direct, h2-gateway) plus the
 //       rows the ratios need, e.g. to attach perf to the gateway process. About 1 minute with the defaults.
 //
 //   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4]

@@ -14,11 +14,12 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     private readonly Process _process;
 
-    private GatewayProcess(Process process, int port, int tcpPort)
+    private GatewayProcess(Process process, int port, int tcpPort, int yarpPort)
     {
         _process = process;
         Port = port;
         TcpPort = tcpPort;
+        YarpPort = yarpPort;
     }
 
     /// <summary>The gateway's HTTP listener (<c>Protocols: Auto</c>).</summary>
@@ -26,6 +27,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     /// <summary>The gateway's TCP proxy listener to the backend's HTTP/1.1 port: the relay alone, for reference.</summary>
     public int TcpPort { get; }
+
+    /// <summary>YARP alone (<see cref="WebSocketHosts.StartYarpAsync"/>), for reference.</summary>
+    public int YarpPort { get; }
 
     /// <summary>CPU time the gateway process has used so far (user + system).</summary>
     public TimeSpan CpuTime
@@ -39,19 +43,19 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     public static async Task<GatewayProcess> StartAsync(WebSocketHosts.Backend backend)
     {
-        var (port, tcpPort) = (E2e.Hosts.FreePort(), E2e.Hosts.FreePort());
+        var (port, tcpPort, yarpPort) = (E2e.Hosts.FreePort(), E2e.Hosts.FreePort(), E2e.Hosts.FreePort());
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("No process path to start the gateway with.");
         var info = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")
         {
             info.ArgumentList.Add(typeof(GatewayProcess).Assembly.Location);
         }
-        foreach (var argument in new[] { Mode, "--port", Str(port), "--tcp-port", Str(tcpPort), "--h1", Str(backend.Http1Port), "--h2", Str(backend.Http2Port) })
+        foreach (var argument in new[] { Mode, "--port", Str(port), "--tcp-port", Str(tcpPort), "--yarp-port", Str(yarpPort), "--h1", Str(backend.Http1Port), "--h2", Str(backend.Http2Port) })
         {
             info.ArgumentList.Add(argument);
         }
         var process = Process.Start(info) ?? throw new InvalidOperationException("The gateway process did not start.");
-        var gateway = new GatewayProcess(process, port, tcpPort);
+        var gateway = new GatewayProcess(process, port, tcpPort, yarpPort);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         if (await process.StandardOutput.ReadLineAsync(timeout.Token) != Ready)
         {
@@ -67,6 +71,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         await using var gateway = await WebSocketHosts.StartGatewayAsync((int)E2e.E2eRunner.ReadOption(args, "--port", 0),
             (int)E2e.E2eRunner.ReadOption(args, "--tcp-port", 0),
             (int)E2e.E2eRunner.ReadOption(args, "--h1", 0), (int)E2e.E2eRunner.ReadOption(args, "--h2", 0));
+        await using var yarp = await WebSocketHosts.StartYarpAsync((int)E2e.E2eRunner.ReadOption(args, "--yarp-port", 0), (int)E2e.E2eRunner.ReadOption(args, "--h1", 0));
         Console.WriteLine(Ready);
         await Console.In.ReadToEndAsync();
         return 0;

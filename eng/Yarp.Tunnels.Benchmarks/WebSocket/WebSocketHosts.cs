@@ -69,6 +69,29 @@ internal static class WebSocketHosts
         return app;
     }
 
+    /// <summary>
+    /// YARP 2.3 alone (<c>MapReverseProxy</c>, no Yarp.Tunnels), on <paramref name="port"/>: <c>/ws</c> to the backend over
+    /// HTTP/1.1 through YARP's own forwarder (SocketsHttpHandler and its stream copier), the path WebSockets took
+    /// through the gateway before it relayed them itself.
+    /// </summary>
+    public static Task<WebApplication> StartYarpAsync(int port, int backendHttp1Port)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Routes:ws:ClusterId"] = "h1",
+            ["ReverseProxy:Routes:ws:Match:Path"] = "/ws",
+            ["ReverseProxy:Clusters:h1:HttpRequest:Version"] = "1.1",
+            ["ReverseProxy:Clusters:h1:HttpRequest:VersionPolicy"] = "RequestVersionExact",
+            ["ReverseProxy:Clusters:h1:Destinations:d1:Address"] = $"http://127.0.0.1:{backendHttp1Port}",
+        };
+        return Hosts.StartAsync(builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http1));
+        }, app => app.MapReverseProxy());
+    }
+
     private static async Task EchoAsync(HttpContext context)
     {
         if (!context.WebSockets.IsWebSocketRequest)

@@ -63,6 +63,7 @@ internal static class WebSocketRunner
         [
             new("h1-direct", "HTTP/1.1", "direct", new Uri($"ws://127.0.0.1:{backend.Http1Port}/ws"), HttpVersion.Version11, null),
             new("h1-gateway", "HTTP/1.1", "Yarp.Tunnels gateway", new Uri($"ws://127.0.0.1:{gatewayPort}/h1/ws"), HttpVersion.Version11, () => gateway.CpuTime),
+            new("h1-yarp", "HTTP/1.1", "YARP forwarder (reference)", new Uri($"ws://127.0.0.1:{gateway.YarpPort}/ws"), HttpVersion.Version11, () => gateway.CpuTime),
             new("h1-tcp", "HTTP/1.1", "TCP relay (reference)", new Uri($"ws://127.0.0.1:{gateway.TcpPort}/ws"), HttpVersion.Version11, () => gateway.CpuTime),
             new("h1-nginx", "HTTP/1.1", "nginx", new Uri($"ws://127.0.0.1:{proxy.Port}/ws"), HttpVersion.Version11, () => proxy.CpuTime),
             new("h2-direct", "HTTP/2", "direct", new Uri($"ws://127.0.0.1:{backend.Http2Port}/ws"), HttpVersion.Version20, null),

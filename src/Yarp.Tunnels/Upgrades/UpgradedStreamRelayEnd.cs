@@ -51,12 +51,17 @@ internal sealed class UpgradedStreamRelayEnd : RelayEnd
         {
             return await _stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
+        if (_ended.IsCancellationRequested)
+        {
+            return 0;
+        }
         try
         {
-            return await _stream.ReadAsync(buffer, linked.Token).ConfigureAwait(false);
+            // Only this end's token (no linked source per read): the relay's abort also aborts the stream's owner, which
+            // fails the pending read.
+            return await _stream.ReadAsync(buffer, _ended.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_ended.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (_ended.IsCancellationRequested)
         {
             return 0;
         }
