@@ -112,7 +112,7 @@ internal sealed class Http1TunnelOpener(TcpProxyServices services) : ITunnelOpen
     }
 
     /// <summary>The response body's framing (RFC 9112 §6.3): chunked wins, then Content-Length, else until close.</summary>
-    private static bool TryGetFraming(Http1ResponseHead response, out Http1BodyFraming framing, out long length, out string? error)
+    internal static bool TryGetFraming(Http1ResponseHead response, out Http1BodyFraming framing, out long length, out string? error)
     {
         length = 0;
         error = null;

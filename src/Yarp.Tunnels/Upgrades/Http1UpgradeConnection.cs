@@ -11,11 +11,10 @@ namespace Yarp.Tunnels.Upgrades;
 /// </summary>
 internal sealed class Http1UpgradeConnection : IAsyncDisposable
 {
-    private readonly RelayEnd _connection;
+    private RelayEnd _connection;
     private readonly ClusterRequestStats _stats;
     private readonly StatCounter _active;
     private readonly TimeProvider _timeProvider;
-    private byte[] _early = [];
     private int _disposed;
 
     /// <param name="connection">The connected backend end (owned from now on).</param>
@@ -39,7 +38,7 @@ internal sealed class Http1UpgradeConnection : IAsyncDisposable
         UpstreamStatsHandler.CountAsync(_stats, request, _timeProvider, SendOnConnectionAsync, cancellationToken);
 
     /// <summary>The connection as the relay's backend end, once the backend answered 101; see <see cref="SwitchedConnectionRelayEnd"/>.</summary>
-    public RelayEnd Switched(bool http1Client) => new SwitchedConnectionRelayEnd(_connection, _early, http1Client);
+    public RelayEnd Switched(bool http1Client) => new SwitchedConnectionRelayEnd(_connection, http1Client);
 
     public async ValueTask DisposeAsync()
     {
@@ -53,7 +52,8 @@ internal sealed class Http1UpgradeConnection : IAsyncDisposable
     private async Task<HttpResponseMessage> SendOnConnectionAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         await _connection.WriteAsync(Http1UpgradeExchange.FormatRequest(request), cancellationToken).ConfigureAwait(false);
-        (var response, _early) = await Http1UpgradeExchange.ReadResponseAsync(_connection, cancellationToken).ConfigureAwait(false);
+        // From here on the connection is read through what the answer left: the switched connection or the refusal's body.
+        (var response, _connection) = await Http1UpgradeExchange.ReadResponseAsync(_connection, cancellationToken).ConfigureAwait(false);
         return response;
     }
 }

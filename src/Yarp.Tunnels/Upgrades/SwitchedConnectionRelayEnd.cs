@@ -4,7 +4,7 @@ namespace Yarp.Tunnels.Upgrades;
 
 /// <summary>
 /// The backend connection of an upgrade the forwarder sent itself (<see cref="Http1UpgradeExchange"/>), once the backend
-/// switched: the bytes it sent right after its 101 come first, then the connection's own.
+/// switched (bytes it sent with its 101 already come first: <see cref="Tunneling.PrefixedRelayEnd"/>).
 /// </summary>
 /// <remarks>
 /// The client's end of stream is passed on as the HTTP client's upgraded streams pass it (so a backend sees the same
@@ -14,17 +14,12 @@ namespace Yarp.Tunnels.Upgrades;
 /// such as Kestrel end an upgraded connection at its FIN and would cut their pending answer: the backend keeps its side
 /// until it ends it or the client resets.
 /// </remarks>
-internal sealed class SwitchedConnectionRelayEnd(RelayEnd connection, byte[] early, bool http1Client) : RelayEnd
+internal sealed class SwitchedConnectionRelayEnd(RelayEnd connection, bool http1Client) : RelayEnd
 {
     private readonly CancellationTokenSource? _ended = http1Client ? new() : null;
-    private ReadOnlyMemory<byte> _early = early;
 
     public override async ValueTask WaitForDataAsync(CancellationToken cancellationToken)
     {
-        if (!_early.IsEmpty)
-        {
-            return;
-        }
         try
         {
             // The relay's token is not needed here: its abort also aborts this end, which fails the pending receive.
@@ -38,13 +33,6 @@ internal sealed class SwitchedConnectionRelayEnd(RelayEnd connection, byte[] ear
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (!_early.IsEmpty)
-        {
-            var count = Math.Min(buffer.Length, _early.Length);
-            _early[..count].CopyTo(buffer);
-            _early = _early[count..];
-            return count;
-        }
         if (_ended is { IsCancellationRequested: true })
         {
             return 0;

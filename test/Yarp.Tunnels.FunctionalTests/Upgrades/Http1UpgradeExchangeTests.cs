@@ -76,7 +76,7 @@ public class Http1UpgradeExchangeTests
     [Theory]
     [InlineData("HTTP/1.1 101 Switching Protocols\r\nBad Header: x\r\n\r\n")]
     [InlineData("HTTP/1.1 abc Nope\r\n\r\n")]
-    [InlineData("HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello")]
+    [InlineData("HTTP/1.1 401 Unauthorized\r\nContent-Length: five\r\n\r\nhello")]
     public async Task ForwardAsync_MalformedBackendAnswer_ClientGets502AndNothingIsCounted(string response)
     {
         await using var backend = RawUpgradeBackend.Start(response: response);
