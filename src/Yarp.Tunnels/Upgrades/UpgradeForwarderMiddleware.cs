@@ -183,8 +183,10 @@ internal sealed partial class UpgradeForwarderMiddleware
         {
             await clientAborted.DisposeAsync().ConfigureAwait(false);
         }
-        // The handshake is over: the relay has no deadline of its own (idle timeouts apply to the upgraded stream).
+        // The handshake is over: the relay has no deadline of its own (idle timeouts apply to the upgraded stream), except
+        // for the WebSockets and SPDY YARP would have forwarded, which keep YARP's: the activity timeout as an idle timeout.
         handshake.CancelAfter(Timeout.InfiniteTimeSpan);
+        var relayIdleTimeout = IsProxiedByYarp(upgrade) ? config?.ActivityTimeout ?? DefaultActivityTimeout : Timeout.InfiniteTimeSpan;
 
         using (request)
         using (response)
@@ -198,8 +200,8 @@ internal sealed partial class UpgradeForwarderMiddleware
                 await RelayRefusalAsync(context, upgrade, response, transformer).ConfigureAwait(false);
                 return;
             }
-            await RelayUpgradeAsync(context, upgrade, form, response, transformer, own?.Switched(http1Client: upgrade.Kind == UpgradeRequestKind.Http1Upgrade))
-                .ConfigureAwait(false);
+            await RelayUpgradeAsync(context, upgrade, form, response, transformer, own?.Switched(http1Client: upgrade.Kind == UpgradeRequestKind.Http1Upgrade),
+                relayIdleTimeout).ConfigureAwait(false);
         }
     }
 
@@ -254,10 +256,11 @@ internal sealed partial class UpgradeForwarderMiddleware
 
     /// <summary>
     /// The backend switched: accepts the client's upgrade with the backend's headers and relays both ways; the backend's
-    /// side is <paramref name="ownUpstream"/> when the upgrade went on a connection of our own, else the response's stream.
+    /// side is <paramref name="ownUpstream"/> when the upgrade went on a connection of our own, else the response's stream;
+    /// both sides are reset after <paramref name="idleTimeout"/> without a byte either way (infinite: never).
     /// </summary>
     private async Task RelayUpgradeAsync(HttpContext context, IUpgradeRequestFeature upgrade, UpgradeForwardingForm form,
-        HttpResponseMessage response, HttpTransformer transformer, RelayEnd? ownUpstream)
+        HttpResponseMessage response, HttpTransformer transformer, RelayEnd? ownUpstream, TimeSpan idleTimeout)
     {
         var http1Client = upgrade.Kind == UpgradeRequestKind.Http1Upgrade;
         context.Response.StatusCode = http1Client ? StatusCodes.Status101SwitchingProtocols : StatusCodes.Status200OK;
@@ -311,7 +314,7 @@ internal sealed partial class UpgradeForwarderMiddleware
             : UpgradedStreamRelayEnd.Create(backendStream!, shutdownWrite: null, response.Dispose));
         var stats = Stats(context);
         var counters = new RelayCounters(stats[StatNames.DownstreamCxRxBytesTotal], stats[StatNames.DownstreamCxTxBytesTotal], UpstreamReceived: null, UpstreamSent: null);
-        var relay = new TcpRelay(downstream, upstream, counters, Timeout.InfiniteTimeSpan, _timeProvider);
+        var relay = new TcpRelay(downstream, upstream, counters, idleTimeout, _timeProvider);
         // An HTTP/2 client's RST_STREAM after its END_STREAM reaches no read any more, and a backend without a half-close
         // may never write again: without this the upgrade stayed open until the backend ended it. (Not on HTTP/1.1,
         // where Kestrel signals RequestAborted for the client's half-close, which ends the upgrade gracefully instead.)

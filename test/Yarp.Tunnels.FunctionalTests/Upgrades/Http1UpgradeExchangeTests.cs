@@ -39,6 +39,25 @@ public class Http1UpgradeExchangeTests
     }
 
     [Fact]
+    public async Task ForwardAsync_IdleWebSocket_ClosedAfterTheClustersActivityTimeoutAsYarpDoes()
+    {
+        await using var backend = RawUpgradeBackend.Start(echo: true, response:
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+        await using var gateway = await UpgradeForwarderGateway.StartAsync(new InternalListenerRegistry(), backend.Address, "1.1", activityTimeout: "00:00:01");
+        await using var client = await RawHttpClient.ConnectAsync(TestHost.Address(gateway));
+
+        await client.SendAsync("GET /chat HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 101 ", await client.ReadHeadAsync(), StringComparison.Ordinal);
+        await client.SendAsync("frame");
+        Assert.Equal("frame", await client.ReadAsync(5));
+
+        // Then silence: the relay resets both sides after the cluster's ActivityTimeout, as YARP's own WebSocket forwarding does.
+        Assert.Equal("", await client.ReadToEndAsync());
+        Assert.Equal("reset", await backend.Ended);
+    }
+
+    [Fact]
     public async Task ForwardAsync_BackendSendsBytesWithIts101_ClientGetsThemFirst()
     {
         await using var backend = RawUpgradeBackend.Start(response: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\nhello");
