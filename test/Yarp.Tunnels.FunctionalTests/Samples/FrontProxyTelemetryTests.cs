@@ -88,6 +88,45 @@ public class FrontProxyTelemetryTests
         }
     }
 
+    [Fact]
+    public async Task Sample_OtlpEndpointSet_ExportsEveryHostsMetricsAndTheTracesOverOtlp()
+    {
+        var received = new System.Collections.Concurrent.ConcurrentQueue<(string Signal, byte[] Body)>();
+        await using var collector = await TestHost.StartAsync(b => b.ListenLoopback(), app => app.MapPost("/v1/{signal}", async (HttpContext c, string signal) =>
+        {
+            using var body = new MemoryStream();
+            await c.Request.Body.CopyToAsync(body, c.RequestAborted);
+            received.Enqueue((signal, body.ToArray()));
+            // An empty Export*ServiceResponse: success.
+            c.Response.ContentType = "application/x-protobuf";
+        }));
+        using var sample = FrontProxySample.Start(FrontProxySample.EphemeralPorts, new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = TestHost.Address(collector).ToString().TrimEnd('/'),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "300",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+        });
+        var port = await FrontProxySample.WaitForListenerAsync(sample, "front_http");
+        await FrontProxySample.GetGreetingsAsync(port, ["/service/1", "/service/2"]);
+
+        // OTLP is protobuf: names and attribute values travel as UTF-8 strings, so the bytes show what was exported.
+        string[] metrics = ["front-proxy", "sidecar-service1-1", "yarp.tunnels.cluster.upstream_rq_total", "http.server.request.duration"];
+        string[] traces = ["proxy.forwarder", "Yarp.ReverseProxy", "Microsoft.AspNetCore"];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(Exported(received, "metrics", metrics) && Exported(received, "traces", traces)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"OTLP export incomplete: {received.Count} posts ({string.Join(", ", received.Select(r => r.Signal).Distinct())}).{Environment.NewLine}{sample.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static bool Exported(IEnumerable<(string Signal, byte[] Body)> received, string signal, string[] texts)
+    {
+        var bodies = received.Where(r => r.Signal == signal).Select(r => System.Text.Encoding.UTF8.GetString(r.Body)).ToList();
+        return texts.All(text => bodies.Any(body => body.Contains(text, StringComparison.Ordinal)));
+    }
+
     private static IConfigurationSection Section(WebApplicationBuilder builder, Dictionary<string, string?> values)
     {
         builder.Configuration.AddInMemoryCollection(values.Select(kv => KeyValuePair.Create("ReverseProxy:" + kv.Key, kv.Value)));
