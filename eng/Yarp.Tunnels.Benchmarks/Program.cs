@@ -40,6 +40,12 @@
 //       (node echoes them itself): upstream HTTP/2 connections, tunnels per connection, committed bytes and VmData per
 //       tunnel. Needs about 2 file descriptors per tunnel (ulimit -n). About a minute.
 //
+//   bash eng/bench-frontproxy.sh
+//       The FrontProxy sample as shipped (front -> sidecar -> service over internal listeners) against the same two hops
+//       over loopback TCP (FrontProxy:EmbeddedTransport Loopback), plain YARP with the same routes (this program's
+//       `plain-yarp` mode: two hops, and one), nginx and haproxy (../shared/bench/peers.sh); HTTP/1.1 (h2load --h1)
+//       and h2c req/s in one run, interleaved rounds. About 2.5 minutes.
+//
 // Figures on a shared or 2-core machine drift 20-40% between runs: compare only ratios measured within one run.
 using BenchmarkDotNet.Running;
 using Yarp.Tunnels.Benchmarks.E2e;
@@ -69,6 +75,8 @@ switch (mode)
         return await Http2TunnelRunner.RunClientsAsync(rest);
     case GatewayProcess.Mode:
         return await GatewayProcess.RunAsync(rest);
+    case Yarp.Tunnels.Benchmarks.FrontProxy.PlainYarpProcess.Mode:
+        return await Yarp.Tunnels.Benchmarks.FrontProxy.PlainYarpProcess.RunAsync(rest);
     default:
         Console.Error.WriteLine("usage: dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- micro [BenchmarkDotNet args]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy;
 using Yarp.Tunnels.Configuration;
@@ -26,6 +28,14 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
 
     /// <summary>One line per replica, for the banner.</summary>
     public IEnumerable<string> Describe() => _replicas.Values.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r => r.Describe());
+
+    /// <summary>Whether the hops are loopback TCP (<c>FrontProxy:EmbeddedTransport</c> <c>Loopback</c>, for comparison) instead of internal listeners.</summary>
+    private bool Loopback() => root[$"{SampleOptions.Section}:EmbeddedTransport"] switch
+    {
+        null or "" or "Internal" => false,
+        "Loopback" => true,
+        var other => throw new StartupException($"FrontProxy:EmbeddedTransport '{other}' is not Internal or Loopback"),
+    };
 
     /// <summary>
     /// A sidecar's admin address: <c>FrontProxy:SidecarAdminBasePort</c> + 100 × (service − 1) + replica index
@@ -84,12 +94,12 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
             var added = new List<string>();
             foreach (var (service, cluster, name) in wanted.Where(w => !_replicas.ContainsKey(w.Replica)))
             {
-                _replicas[name] = await Replica.StartAsync(root, service, cluster, name, SidecarAdmin(service, name), cancellationToken);
+                _replicas[name] = await Replica.StartAsync(root, service, cluster, name, SidecarAdmin(service, name), Loopback(), cancellationToken);
                 added.Add(name);
             }
             var wantedNames = wanted.Select(w => w.Replica).ToHashSet(StringComparer.Ordinal);
             destinations.Set(_replicas.Values.Where(r => wantedNames.Contains(r.Name))
-                .Select(r => (r.Cluster, r.Name, Addresses.InternalScheme + SidecarListener(r.Name))));
+                .Select(r => (r.Cluster, r.Name, r.SidecarAddress)));
             foreach (var name in added.Where(_ => _logger is not null))
             {
                 Log.ReplicaAdded(_logger!, name, _replicas[name].Describe());
@@ -120,18 +130,28 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
         }
     }
 
-    private sealed record Replica(string Cluster, string Name, WebApplication Service, WebApplication Sidecar) : IAsyncDisposable
+    private sealed record Replica(string Cluster, string Name, WebApplication Service, string ServiceAddress, WebApplication Sidecar, string SidecarAddress)
+        : IAsyncDisposable
     {
-        public static async Task<Replica> StartAsync(IConfiguration root, int service, string cluster, string name, string admin, CancellationToken cancellationToken)
+        /// <param name="loopback">Hops over loopback TCP instead of internal listeners (FrontProxy:EmbeddedTransport Loopback, for comparison).</param>
+        public static async Task<Replica> StartAsync(IConfiguration root, int service, string cluster, string name, string admin, bool loopback,
+            CancellationToken cancellationToken)
         {
-            var app = ServiceApp.Build(root, service, name, Addresses.InternalScheme + ServiceListener(name));
+            var app = ServiceApp.Build(root, service, name, loopback ? "127.0.0.1:0" : Addresses.InternalScheme + ServiceListener(name));
             WebApplication? sidecar = null;
             try
             {
                 await app.StartAsync(cancellationToken);
-                sidecar = SidecarApp.Build(root, name, Addresses.InternalScheme + SidecarListener(name), Addresses.InternalScheme + ServiceListener(name), admin, mainHost: false);
+                var serviceAddress = loopback
+                    ? app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()
+                    : Addresses.InternalScheme + ServiceListener(name);
+                sidecar = SidecarApp.Build(root, name, loopback ? "127.0.0.1:0" : Addresses.InternalScheme + SidecarListener(name), serviceAddress, admin,
+                    protocols: "Http2", mainHost: false);
                 await sidecar.StartAsync(cancellationToken);
-                return new Replica(cluster, name, app, sidecar);
+                var sidecarAddress = loopback
+                    ? $"http://{Listener(sidecar, SidecarApp.Listener)}"
+                    : Addresses.InternalScheme + SidecarListener(name);
+                return new Replica(cluster, name, app, serviceAddress, sidecar, sidecarAddress);
             }
             catch
             {
@@ -144,12 +164,11 @@ internal sealed partial class EmbeddedServices(IConfiguration root, FrontDestina
             }
         }
 
-        public string Describe()
-        {
-            var admin = Sidecar.Services.GetRequiredService<IListenerStateProvider>().GetListeners()
-                .FirstOrDefault(l => l.Name == "admin")?.BoundEndPoints.FirstOrDefault();
-            return $"Replica {Name}: sidecar {Addresses.InternalScheme}{SidecarListener(Name)} (h2c, admin http://{admin}) -> service {Addresses.InternalScheme}{ServiceListener(Name)} (HTTP/1.1)";
-        }
+        public string Describe() =>
+            $"Replica {Name}: sidecar {SidecarAddress} (h2c, admin http://{Listener(Sidecar, "admin")}) -> service {ServiceAddress} (HTTP/1.1)";
+
+        private static System.Net.EndPoint? Listener(WebApplication app, string name) =>
+            app.Services.GetRequiredService<IListenerStateProvider>().GetListeners().FirstOrDefault(l => l.Name == name)?.BoundEndPoints.FirstOrDefault();
 
         public async ValueTask DisposeAsync()
         {

@@ -6,12 +6,14 @@ namespace FrontProxy;
 /// </summary>
 internal static class SidecarApp
 {
-    public static WebApplication Build(IConfiguration root, string replica, string listen, string upstream, string? admin, bool mainHost)
+    public const string Listener = "ingress";
+
+    /// <param name="protocols">The ingress listener's <c>Protocols</c>: the front speaks h2c; <c>Auto</c> also takes HTTP/1.1 (curl, other fronts).</param>
+    public static WebApplication Build(IConfiguration root, string replica, string listen, string upstream, string? admin, string protocols, bool mainHost)
     {
         var values = SampleConfiguration.Relative(root.GetSection("Sidecar")).ToList();
-        values.Add(new("ReverseProxy:Listeners:ingress:Address", Addresses.ListenerAddress(listen)));
-        // The front speaks h2c to its sidecars; Auto also takes HTTP/1.1 (curl, other fronts) on a socket.
-        values.Add(new("ReverseProxy:Listeners:ingress:Protocols", Addresses.TryInternal(listen, out _) ? "Http2" : "Auto"));
+        values.Add(new($"ReverseProxy:Listeners:{Listener}:Address", Addresses.ListenerAddress(listen)));
+        values.Add(new($"ReverseProxy:Listeners:{Listener}:Protocols", protocols));
         // Usually its one co-located replica; a comma-separated --upstream puts several behind it (round robin).
         var upstreams = upstream.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         for (var i = 0; i < upstreams.Length; i++)

@@ -120,7 +120,7 @@ internal sealed class Topology : IAsyncDisposable
         }
         try
         {
-            var sidecar = SidecarApp.Build(root, replica, options.Listen!, upstream, options.Admin, mainHost: true);
+            var sidecar = SidecarApp.Build(root, replica, options.Listen!, upstream, options.Admin, protocols: "Auto", mainHost: true);
             await sidecar.StartAsync();
             StartupBanner.Log(sidecar, $"Sidecar of {replica}", service is null ? [] : [$"Replica {replica}: service {upstream} (HTTP/1.1)"]);
             return new Topology(sidecar, null, service, null);

@@ -1,0 +1,76 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Yarp.Tunnels.Benchmarks.FrontProxy;
+
+/// <summary>
+/// The front-proxy benchmark's baseline (this program's <c>plain-yarp</c> mode): the FrontProxy sample's routes on plain
+/// YARP 2.3 (<c>AddReverseProxy().LoadFromMemory</c>, <c>MapReverseProxy</c>, no Yarp.Tunnels), in one process with
+/// the same greeting service, over loopback TCP:
+///   --hops 1: front (h1 on --port, h2c on --port + 1) → service (HTTP/1.1)
+///   --hops 2: front → sidecar (plain YARP, h2c) → service (HTTP/1.1), the sample's topology.
+/// Serves until stopped (SIGTERM).
+/// </summary>
+internal static class PlainYarpProcess
+{
+    public const string Mode = "plain-yarp";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var port = (int)E2e.E2eRunner.ReadOption(args, "--port", 0);
+        var hops = (int)E2e.E2eRunner.ReadOption(args, "--hops", 2);
+        await using var service = await StartAsync(app => app.MapGet("/service/1", () =>
+            "Hello from behind Yarp.Tunnels (service 1)! hostname: service1-1 resolvedhostname: 127.0.0.1\n"), (0, HttpProtocols.Http1));
+        var serviceAddress = $"http://127.0.0.1:{E2e.Hosts.Port(service)}";
+        await using var sidecar = hops == 2
+            ? await StartProxyAsync(serviceAddress, HttpVersion.Version11, (0, HttpProtocols.Http2))
+            : null;
+        await using var front = await StartProxyAsync(sidecar is null ? serviceAddress : $"http://127.0.0.1:{E2e.Hosts.Port(sidecar)}",
+            sidecar is null ? HttpVersion.Version11 : HttpVersion.Version20, (port, HttpProtocols.Http1), (port + 1, HttpProtocols.Http2));
+        Console.WriteLine($"ready: plain YARP, {hops} hop(s), HTTP/1.1 on {port}, h2c on {port + 1}");
+        await front.WaitForShutdownAsync();
+        return 0;
+    }
+
+    private static Task<WebApplication> StartProxyAsync(string destination, Version version, params (int Port, HttpProtocols Protocols)[] endpoints) =>
+        StartAsync(app => app.MapReverseProxy(), endpoints, services => services.AddReverseProxy().LoadFromMemory(
+            [new RouteConfig { RouteId = "service1", ClusterId = "service1", Match = new RouteMatch { Path = "/{**catch-all}" } }],
+            [new ClusterConfig
+            {
+                ClusterId = "service1",
+                LoadBalancingPolicy = "RoundRobin",
+                HttpRequest = new ForwarderRequestConfig { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact },
+                Destinations = new Dictionary<string, DestinationConfig> { ["service1-1"] = new() { Address = destination } },
+            }]));
+
+    private static async Task<WebApplication> StartAsync(Action<WebApplication> map, (int Port, HttpProtocols Protocols)[] endpoints,
+        Action<IServiceCollection>? services = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        // The sample's shipped level for these categories: no log line per request.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            foreach (var (port, protocols) in endpoints)
+            {
+                k.Listen(IPAddress.Loopback, port, o => o.Protocols = protocols);
+            }
+        });
+        services?.Invoke(builder.Services);
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static Task<WebApplication> StartAsync(Action<WebApplication> map, (int Port, HttpProtocols Protocols) endpoint) =>
+        StartAsync(map, [endpoint]);
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# eng/bench-frontproxy.sh - HTTP/1.1 (h2load --h1) and h2c (h2load) req/s through the FrontProxy sample, in one run with:
+#   internal : the sample as shipped (Release, shipped logging): front -> sidecar (h2c) -> service (HTTP/1.1), both hops
+#              over internal listeners, in one process
+#   loopback : the same sample and hosts, both hops over loopback TCP (FrontProxy:EmbeddedTransport=Loopback)
+#   plain YARP, 2 hops / 1 hop: the sample's routes on plain YARP 2.3 (no Yarp.Tunnels), same greeting service, loopback
+#              TCP, one process (the benchmark program's plain-yarp mode); front on two ports (h1, h2c: plain Kestrel has no Auto)
+#   nginx, haproxy: ../shared/bench/peers.sh's reverse proxies in front of its nginx static backend (100-byte body)
+# Each cell: h2load -t1 -c50 for SECS s after a 1 s warm-up (-m 1 for HTTP/1.1, -m 10 streams for h2c); ROUNDS
+# interleaved rounds, the best shown. About 2.5 minutes. Run it alone (flock /tmp/yarp-land.lock bash eng/bench-frontproxy.sh).
+set -u
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEERS_SH=${PEERS_SH:-$REPO/../shared/bench/peers.sh}
+export PEERS_RUN=${PEERS_RUN:-/tmp/peers-bench-frontproxy}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+SECS=${SECS:-4}
+ROUNDS=${ROUNDS:-2}
+[[ -f $PEERS_SH ]] || { echo "peers.sh not found at $PEERS_SH (set PEERS_SH)" >&2; exit 1; }
+command -v h2load >/dev/null || { echo "h2load is required (apt-get install nghttp2-client)" >&2; exit 1; }
+if ! command -v haproxy >/dev/null || [[ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
+    apt-get update -q >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx libnginx-mod-stream haproxy >/dev/null 2>&1 \
+        || { echo "apt-get install nginx libnginx-mod-stream haproxy failed" >&2; exit 1; }
+fi
+
+FP_BIN=$REPO/samples/FrontProxy/bin/Release/net10.0
+BENCH_BIN=$REPO/eng/Yarp.Tunnels.Benchmarks/bin/Release/net10.0
+dotnet build -c Release -v q -nologo "$REPO/samples/FrontProxy" >&2 && dotnet build -c Release -v q -nologo "$REPO/eng/Yarp.Tunnels.Benchmarks" >&2 \
+    || { echo "build failed" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$PEERS_SH"
+mkdir -p "$PEERS_RUN/logs"
+peers_stop_all
+trap 'peers_stop_all' EXIT
+trap 'peers_stop_all; exit 130' INT TERM
+
+start_front_proxy() {   # NAME PORT [extra args]: h1 + h2c on PORT, HTTPS on PORT+1, admin on PORT+2
+    local name=$1 port=$2
+    shift 2
+    peers_start "$name" dotnet "$FP_BIN/FrontProxy.dll" --contentRoot "$FP_BIN" \
+        --ReverseProxy:Listeners:front_http:Address="tcp://127.0.0.1:$port" \
+        --ReverseProxy:Listeners:front_https:Address="tcp://127.0.0.1:$((port + 1))" \
+        --ReverseProxy:Admin:Address="127.0.0.1:$((port + 2))" --FrontProxy:SidecarAdminBasePort=0 "$@"
+    wait_port "$port" 60
+}
+
+# load PORT PATH h1|h2c -> req/s (ERR... when any request failed)
+load() {
+    local port=$1 path=$2 proto=$3 out args=(-t 1 -c 50 -D "$SECS" --warm-up-time 1)
+    if [[ $proto == h1 ]]; then args+=(--h1 -m 1); else args+=(-m 10); fi
+    out=$(timeout $((SECS + 10)) h2load "${args[@]}" "http://127.0.0.1:$port$path" 2>&1)
+    echo "$out" >"$PEERS_RUN/logs/h2load-$port-$proto.log"
+    local rps
+    rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out" | head -1)
+    if ! grep -q ' 0 failed, 0 errored' <<<"$out" || ! grep -q 'status codes: [0-9]* 2xx, 0 3xx, 0 4xx, 0 5xx' <<<"$out" || [[ -z $rps ]]; then
+        echo "ERR"
+        return
+    fi
+    printf '%.0f\n' "$rps"
+}
+
+declare -A BEST
+ROWS=(internal loopback yarp2 yarp1 nginx haproxy)
+declare -A LABEL=(
+    [internal]="Yarp.Tunnels FrontProxy, 2 hops over internal listeners (as shipped)"
+    [loopback]="Yarp.Tunnels FrontProxy, 2 hops over loopback TCP"
+    [yarp2]="plain YARP 2.3, same routes, 2 hops over loopback TCP"
+    [yarp1]="plain YARP 2.3, same routes, 1 hop (front -> service)"
+    [nginx]="nginx $(_ver nginx) (peers.sh; static backend)"
+    [haproxy]="haproxy $(_ver haproxy) (peers.sh; static backend)"
+)
+declare -A H1PORT=([internal]=16600 [loopback]=16610 [yarp2]=16620 [yarp1]=16630 [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
+declare -A H2PORT=([internal]=16600 [loopback]=16610 [yarp2]=16621 [yarp1]=16631 [nginx]=$P_NGINX_H2 [haproxy]=$P_HAPROXY_H2)
+declare -A PATHS=([internal]=/service/1 [loopback]=/service/1 [yarp2]=/service/1 [yarp1]=/service/1 [nginx]=/ [haproxy]=/)
+
+start_web_backend && start_nginx_proxy && start_haproxy || { peers_log "peers did not start"; exit 1; }
+start_front_proxy fp-internal 16600 || exit 1
+start_front_proxy fp-loopback 16610 --FrontProxy:EmbeddedTransport=Loopback || exit 1
+peers_start plain-yarp-2 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16620 --hops 2
+wait_port 16621 60 || exit 1
+peers_start plain-yarp-1 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16630 --hops 1
+wait_port 16631 60 || exit 1
+
+# JIT warm-up of every .NET row, both protocols.
+for row in internal loopback yarp2 yarp1; do
+    timeout 20 h2load -n 3000 -c 10 --h1 "http://127.0.0.1:${H1PORT[$row]}${PATHS[$row]}" >/dev/null 2>&1
+    timeout 20 h2load -n 3000 -c 10 -m 10 "http://127.0.0.1:${H2PORT[$row]}${PATHS[$row]}" >/dev/null 2>&1
+done
+
+for ((round = 1; round <= ROUNDS; round++)); do
+    for proto in h1 h2c; do
+        for row in "${ROWS[@]}"; do
+            if [[ $proto == h1 ]]; then port=${H1PORT[$row]}; else port=${H2PORT[$row]}; fi
+            rps=$(load "$port" "${PATHS[$row]}" "$proto")
+            peers_log "round $round $proto $row: $rps req/s"
+            cur=${BEST[$row,$proto]:-}
+            if [[ -z $cur ]] || { [[ $rps != ERR ]] && { [[ $cur == ERR ]] || ((rps > cur)); }; }; then BEST[$row,$proto]=$rps; fi
+        done
+    done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+{
+    echo "FrontProxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); h2load -t1 -c50, ${SECS} s per cell, best of $ROUNDS interleaved rounds"
+    echo
+    echo "| row | HTTP/1.1 req/s | h2c req/s |"
+    echo "|---|---:|---:|"
+    for row in "${ROWS[@]}"; do echo "| ${LABEL[$row]} | ${BEST[$row,h1]} | ${BEST[$row,h2c]} |"; done
+    echo
+    echo "| ratio | HTTP/1.1 | h2c |"
+    echo "|---|---:|---:|"
+    echo "| internal / plain YARP 2 hops (target >= 0.97) | $(ratio "${BEST[internal,h1]}" "${BEST[yarp2,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[yarp2,h2c]}") |"
+    echo "| internal / plain YARP 1 hop | $(ratio "${BEST[internal,h1]}" "${BEST[yarp1,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[yarp1,h2c]}") |"
+    echo "| internal / loopback 2 hops (target >= 1.3) | $(ratio "${BEST[internal,h1]}" "${BEST[loopback,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[loopback,h2c]}") |"
+    echo "| internal / nginx (stretch >= 1.0) | $(ratio "${BEST[internal,h1]}" "${BEST[nginx,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[nginx,h2c]}") |"
+    echo "| internal / haproxy | $(ratio "${BEST[internal,h1]}" "${BEST[haproxy,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[haproxy,h2c]}") |"
+} | tee "$PEERS_RUN/results-frontproxy.md"
