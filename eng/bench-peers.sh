@@ -5,6 +5,9 @@
 #   bash eng/bench-peers.sh           # full peers.sh run (installs all peers, workloads A-D) + our rows
 #   bash eng/bench-peers.sh --quick   # only iperf3 + socat: bulk TCP, best of 2, 1 and 4 streams, for
 #                                     # direct, socat relay, gateway 1 hop, gateway 2 hops
+#   bash eng/bench-peers.sh --tunnel  # TCP tunnelling: TCP -> samples/TcpTunnel L1 (h1-connect) -> squid ->
+#                                     # iperf3 (bulk, 1 and 4 streams) / echo (tunnels/s), against the
+#                                     # socat shim -> squid baseline, in the same run
 #
 # Gateway rows (plain TCP relays to iperf3 on 127.0.0.1:$P_IPERF, logging as shipped):
 #   1 hop : 127.0.0.1:16501 (listener added by overrides) -> cluster_0 -> iperf3
@@ -89,8 +92,85 @@ quick() {
     } | tee "$PEERS_RUN/results-quick.md"
 }
 
+# --tunnel: the TcpTunnel sample's L1 half as shipped (TUNNEL_ROLE=l1 TUNNEL_MODE=h1-connect), its two listeners moved
+# into 16000-16999 and aimed at iperf3 / the echo server through squid:
+#   16510 (listener_0) -> CONNECT 127.0.0.1:$P_IPERF via squid    16511 (listener_1) -> CONNECT 127.0.0.1:$P_ECHO via squid
+TUN_DIR=$REPO/samples/TcpTunnel
+TUN_BIN=$TUN_DIR/bin/Release/net10.0
+P_TUN_BULK=${P_TUN_BULK:-16510}
+P_TUN_RATE=${P_TUN_RATE:-16511}
+
+start_l1() {
+    _need_free "$P_TUN_BULK" "$P_TUN_RATE" || return 1
+    peers_start yarp-tunnels-l1 env TUNNEL_ROLE=l1 TUNNEL_MODE=h1-connect dotnet "$TUN_BIN/TcpTunnel.dll" --contentRoot "$TUN_BIN" \
+        --ReverseProxy:Listeners:listener_0:Address="tcp://127.0.0.1:$P_TUN_BULK" \
+        --ReverseProxy:Listeners:listener_0:TcpProxy:Tunneling:Hostname="127.0.0.1:$P_IPERF" \
+        --ReverseProxy:Listeners:listener_1:Address="tcp://127.0.0.1:$P_TUN_RATE" \
+        --ReverseProxy:Listeners:listener_1:TcpProxy:Tunneling:Hostname="127.0.0.1:$P_ECHO" \
+        --ReverseProxy:Clusters:cluster_0:Destinations:l2:Address="tcp://127.0.0.1:$P_SQUID"
+    wait_port "$P_TUN_BULK" 30 && wait_port "$P_TUN_RATE" 30
+}
+
+# tunnels/s of a plain TCP port that reaches the echo server (connbench "direct": open, 64 B echo, close)
+rate_plain() {
+    local port=$1 conc=${2:-$PEERS_CONC} secs=${3:-$PEERS_SECS} out
+    out=$(timeout 10 "$PEERS_BIN" direct "$port" "$conc" "$secs" "$PEERS_PAYLOAD" 2>&1)
+    peers_detail "rate_plain port=$port conc=$conc: $out"
+    if [[ $(_kv ok "$out") == 0 ]]; then echo ERR; else _kv rate "$out"; fi
+}
+
+_run_rate_row() {   # PEER PORT
+    local peer=$1 port=$2 d
+    peers_log "B: $peer (x$PEERS_REPEAT)"
+    best_of "$PEERS_REPEAT" rate_plain "$port"
+    d=$(peers_last_detail)
+    results_set "$peer" S_B "$PEERS_SAMPLES"
+    if [[ $PEERS_BEST == ERR* ]]; then
+        results_set "$peer" B ERR; results_set "$peer" NOTE "B: $d"
+    else
+        results_set "$peer" B "$(printf '%.0f' "$PEERS_BEST") ($(_kv p50_ms "$d")/$(_kv p99_ms "$d"))"
+    fi
+}
+
+tunnel() {
+    local t0=$SECONDS
+    dotnet build -c Release -v q -nologo "$TUN_DIR" >&2 || { echo "build failed" >&2; return 1; }
+    peers_setup || return 1
+    start_iperf_server && start_echo_server && start_squid || { peers_log "backends or squid did not start"; return 1; }
+    local r_base="socat $(_ver socat) shim -> squid $(_ver squid) (baseline)" r_l1="yarp-tunnels L1 h1-connect (TcpTunnel sample) -> squid $(_ver squid)"
+    local rt
+    rt=$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" {v = $2} END {print v}')
+    results_set "$r_base" NOTE "socat -b 128K TCP-LISTEN,fork PROXY: (one socat process per tunnel)"
+    results_set "$r_l1" NOTE ".NET $rt, Release, sample as shipped (logging Information); 1 s warm-up"
+    _run_bulk_row "$r_base" bulk_through_connect "$P_SQUID"
+    peers_start shim-rate socat -b 131072 "TCP-LISTEN:$P_SHIM,bind=127.0.0.1,fork,reuseaddr" "PROXY:127.0.0.1:127.0.0.1:$P_ECHO,proxyport=$P_SQUID"
+    local shim=$PEERS_LAST_PID
+    if wait_port "$P_SHIM"; then _run_rate_row "$r_base" "$P_SHIM"; fi
+    peers_stop_pid "$shim"
+    if start_l1; then
+        PEERS_SECS=1 bulk_tcp "$P_TUN_BULK" 4 warmup-l1 >/dev/null
+        PEERS_SECS=1 rate_plain "$P_TUN_RATE" >/dev/null
+        _run_bulk_row "$r_l1" bulk_tcp "$P_TUN_BULK"
+        _run_rate_row "$r_l1" "$P_TUN_RATE"
+    else
+        results_set "$r_l1" NOTE "did not start: see $PEERS_RUN/logs/yarp-tunnels-l1.log"
+    fi
+    peers_stop_all
+    PEERS_KEYS=(A1 A4 B NOTE)
+    {
+        echo "# TCP tunnelling: yarp-tunnels L1 vs socat shim, both through squid ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load at end $(cut -d' ' -f1-3 /proc/loadavg))"
+        echo
+        echo "A1/A4: iperf3 -t $PEERS_SECS -P 1/4 Gbit/s; B: tunnels/s (open, $PEERS_PAYLOAD B echo, close; $PEERS_CONC concurrent; p50/p99 ms); best of $PEERS_REPEAT; $((SECONDS - t0)) s."
+        echo
+        results_table
+        echo
+        results_samples
+    } | tee "$PEERS_RUN/results-tunnel.md"
+}
+
 case ${1:-} in
     --quick) quick ;;
+    --tunnel) tunnel ;;
     "") peers_main ;;
     *) sed -n '2,13p' "$0"; exit 2 ;;
 esac
