@@ -5,7 +5,7 @@ Prints one JSON line per event on stdout: {"port": N} once listening, then per t
 {"method", "target", "headers"} and, with --delay-ms, {"early": bytes the client sent before the answer}.
 Relays both ways with TCP half-close: a FIN from either side is passed on as shutdown(SHUT_WR).
 
-  h1_connect_proxy.py [--status 200] [--delay-ms 0] [--target HOST:PORT]
+  h1_connect_proxy.py [--port 0] [--status 200] [--delay-ms 0] [--target HOST:PORT]
 """
 import argparse
 import json
@@ -88,10 +88,11 @@ def main():
     parser.add_argument("--status", type=int, default=200)
     parser.add_argument("--delay-ms", type=int, default=0)
     parser.add_argument("--target")
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("127.0.0.1", args.port))
     listener.listen(128)
     log({"port": listener.getsockname()[1]})
     while True:
