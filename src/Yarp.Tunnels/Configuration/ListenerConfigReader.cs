@@ -53,6 +53,7 @@ internal static class ListenerConfigReader
             return null;
         }
         var headers = tunneling.GetSection("HeadersToAdd");
+        var payloadTls = tunneling.GetSection("PayloadTls");
         return new TunnelingConfig
         {
             Hostname = tunneling["Hostname"],
@@ -63,6 +64,13 @@ internal static class ListenerConfigReader
             PropagateResponseHeaders = ConfigValueReader.ReadBool(listener, "TcpProxy:Tunneling:PropagateResponseHeaders", where, errors),
             PropagateResponseTrailers = ConfigValueReader.ReadBool(listener, "TcpProxy:Tunneling:PropagateResponseTrailers", where, errors),
             MaxTunnelsPerConnection = ConfigValueReader.ReadInt(listener, "TcpProxy:Tunneling:MaxTunnelsPerConnection", where, errors),
+            PayloadTls = payloadTls.Exists()
+                ? new TunnelPayloadTlsConfig
+                {
+                    ServerName = payloadTls["ServerName"],
+                    AcceptAnyServerCertificate = ConfigValueReader.ReadBool(listener, "TcpProxy:Tunneling:PayloadTls:AcceptAnyServerCertificate", where, errors),
+                }
+                : null,
         };
     }
 }

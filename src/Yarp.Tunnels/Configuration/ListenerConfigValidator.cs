@@ -250,6 +250,10 @@ internal static class ListenerConfigValidator
                 errors.Add($"{where}:MaxTunnelsPerConnection applies only with Protocol: Http2 (HTTP/1.1 opens one connection per tunnel).");
             }
         }
+        if (tunneling.PayloadTls?.ServerName is { } serverName && (serverName.Length == 0 || serverName.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        {
+            errors.Add($"{where}:PayloadTls:ServerName '{serverName}' is not a host name.");
+        }
         return errors.Count == errorCount;
     }
 

@@ -35,12 +35,15 @@ public sealed record TunnelingConfig
     /// <summary>HTTP/2: tunnels multiplexed on one upstream connection before another opens; default 1000.</summary>
     public int? MaxTunnelsPerConnection { get; init; }
 
+    /// <summary>When set, the payload is wrapped in TLS toward the final target once the tunnel is established.</summary>
+    public TunnelPayloadTlsConfig? PayloadTls { get; init; }
+
     /// <summary>Equal when every setting is, <see cref="HeadersToAdd"/> by content (names case-insensitive), so a reload that changes nothing keeps the listener.</summary>
     public bool Equals(TunnelingConfig? other) =>
         other is not null
         && Hostname == other.Hostname && Protocol == other.Protocol && UsePost == other.UsePost && PostPath == other.PostPath
         && PropagateResponseHeaders == other.PropagateResponseHeaders && PropagateResponseTrailers == other.PropagateResponseTrailers
-        && MaxTunnelsPerConnection == other.MaxTunnelsPerConnection && SameHeaders(HeadersToAdd, other.HeadersToAdd);
+        && MaxTunnelsPerConnection == other.MaxTunnelsPerConnection && PayloadTls == other.PayloadTls && SameHeaders(HeadersToAdd, other.HeadersToAdd);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Hostname, Protocol, UsePost, PostPath, HeadersToAdd?.Count);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Security;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -86,8 +87,51 @@ internal sealed partial class TunnelingConnector : IUpstreamConnector
                 static (trailers, state) => SetState((UpstreamRequest)state!, ResponseTrailersKey, trailers.Result),
                 request, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
+        if (_config.PayloadTls is { } payloadTls)
+        {
+            var wrapped = await WrapInTlsAsync(stream, payloadTls, authority, request, cancellationToken).ConfigureAwait(false);
+            if (wrapped.End is null)
+            {
+                return wrapped;
+            }
+            stream = wrapped.End;
+        }
         Log.Established(_services.Logger, authority, request.Address, result.Status);
         return UpstreamConnection.Connected(stream);
+    }
+
+    /// <summary>TLS toward the final target inside the established tunnel; a failed handshake closes the tunnel and counts as a connect failure.</summary>
+    private async ValueTask<UpstreamConnection> WrapInTlsAsync(RelayEnd stream, TunnelPayloadTlsConfig payloadTls, string authority, UpstreamRequest request,
+        CancellationToken cancellationToken)
+    {
+        var options = new SslClientAuthenticationOptions { TargetHost = payloadTls.ServerName ?? HostOf(authority) };
+        if (payloadTls.AcceptAnyServerCertificate == true)
+        {
+            options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        }
+        var tls = new SslStream(new RelayEndStream(stream));
+        using var timeout = new CancellationTokenSource(request.ConnectTimeout, _services.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(options, linked.Token).ConfigureAwait(false);
+            return UpstreamConnection.Connected(new TlsRelayEnd(tls, stream));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            _stats[StatNames.TunnelFailConnect].Increment();
+            return UpstreamConnection.Failed(UpstreamFailure.ConnectFailed, $"TLS to the target '{options.TargetHost}' inside the tunnel failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>The host of a <c>host:port</c> authority (brackets of an IPv6 literal removed).</summary>
+    private static string HostOf(string authority)
+    {
+        var colon = authority.LastIndexOf(':');
+        var host = colon > 0 && authority.IndexOf(']', colon) < 0 ? authority[..colon] : authority;
+        return host.Trim('[', ']');
     }
 
     /// <summary>The activity of the tunnel being opened on this async flow (set by the handler), tagged with the authority.</summary>

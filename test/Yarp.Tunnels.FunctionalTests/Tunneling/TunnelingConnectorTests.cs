@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy;
@@ -193,6 +195,97 @@ public class TunnelingConnectorTests
         Assert.Equal(0, await client.ReadAsync(new byte[1], token));
         await WaitUntilAsync(() => connection.Items.ContainsKey(TunnelingConnector.ResponseTrailersKey), "the trailers are stored");
         Assert.Contains(new KeyValuePair<string, string>("x-tunnel-end", "done"), Fields(connection, TunnelingConnector.ResponseTrailersKey));
+    }
+
+    [Fact]
+    public async Task PayloadTls_PlaintextClient_TargetSeesTlsInsideTheTunnelAndUntrustedTargetRefused()
+    {
+        using var certificate = TestCertificates.CreateSelfSigned();
+        await using var origin = await TestHost.StartAsync(
+            b => b.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate))),
+            app => app.MapGet("/", (HttpContext context) => $"hello over {context.Request.Scheme}"));
+        using var proxy = await JsonLinePeer.StartAsync(Python, Path.Combine(RepoPaths.Interop, "python", "h1_connect_proxy.py"),
+            "--target", $"127.0.0.1:{TestHost.Address(origin).Port}");
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(new Dictionary<string, string?>
+        {
+            ["Listeners:accepting:Address"] = "tcp://127.0.0.1:0",
+            ["Listeners:accepting:TcpProxy:ClusterId"] = "proxy",
+            ["Listeners:accepting:TcpProxy:Tunneling:Hostname"] = "origin.example:443",
+            ["Listeners:accepting:TcpProxy:Tunneling:PayloadTls:AcceptAnyServerCertificate"] = "true",
+            ["Listeners:validating:Address"] = "tcp://127.0.0.1:0",
+            ["Listeners:validating:TcpProxy:ClusterId"] = "proxy",
+            ["Listeners:validating:TcpProxy:Tunneling:Hostname"] = "origin.example:443",
+            ["Listeners:validating:TcpProxy:Tunneling:PayloadTls:ServerName"] = "localhost",
+            ["Clusters:proxy:Destinations:d:Address"] = $"tcp://127.0.0.1:{proxy.Port}",
+        }), new InternalListenerRegistry());
+        var token = TestHost.TimeoutToken();
+
+        using (var client = await SocketIo.ConnectAsync(host.TcpProxyPort("accepting"), token))
+        {
+            await SocketIo.SendAllAsync(client, "GET / HTTP/1.1\r\nHost: origin.example\r\nConnection: close\r\n\r\n"u8.ToArray(), token);
+            var response = System.Text.Encoding.ASCII.GetString(await SocketIo.ReadToEndAsync(client, token));
+            Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+            Assert.Contains("\r\nhello over https\r\n", response, StringComparison.Ordinal);
+        }
+
+        using (var client = await SocketIo.ConnectAsync(host.TcpProxyPort("validating"), token))
+        {
+            try
+            {
+                Assert.Equal(0, await client.ReceiveAsync(new byte[16], SocketFlags.None, token));
+            }
+            catch (SocketException)
+            {
+            }
+        }
+        await host.WaitForStatAsync("tcp.validating.tunnel_fail_connect", 1);
+    }
+
+    [Fact]
+    public async Task Activity_OneTunnel_TaggedWithOutcomeAuthorityAndBytes()
+    {
+        await using var echo = TcpEchoServer.Start();
+        using var proxy = await StartPythonProxyAsync();
+        var proxyAddress = $"tcp://127.0.0.1:{proxy.Port}";
+        var stopped = new TaskCompletionSource<System.Diagnostics.Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TunnelsActivitySource.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("tunnel.proxy") as string == proxyAddress)
+                {
+                    stopped.TrySetResult(activity);
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(new Dictionary<string, string?>
+        {
+            ["Listeners:l1:Address"] = "tcp://127.0.0.1:0",
+            ["Listeners:l1:TcpProxy:ClusterId"] = "proxy",
+            ["Listeners:l1:TcpProxy:Tunneling:Hostname"] = $"127.0.0.1:{echo.Port}",
+            ["Clusters:proxy:Destinations:d:Address"] = proxyAddress,
+        }), new InternalListenerRegistry());
+        var token = TestHost.TimeoutToken();
+
+        using (var client = await SocketIo.ConnectAsync(host.TcpProxyPort("l1"), token))
+        {
+            var reading = SocketIo.ReadToEndAsync(client, token);
+            await SocketIo.SendAllAsync(client, new byte[1000], token);
+            client.Shutdown(SocketShutdown.Send);
+            await reading;
+        }
+        var activity = await stopped.Task.WaitAsync(token);
+
+        Assert.Equal("tcp_proxy.tunnel", activity.OperationName);
+        Assert.Equal(true, activity.GetTagItem("tunnel.established"));
+        Assert.Equal("closed", activity.GetTagItem("tunnel.outcome"));
+        Assert.Equal($"127.0.0.1:{echo.Port}", activity.GetTagItem("tunnel.authority"));
+        Assert.Equal(1000L, activity.GetTagItem("tunnel.downstream_rx_bytes"));
+        Assert.Equal(1000L, activity.GetTagItem("tunnel.upstream_rx_bytes"));
+        Assert.Contains(activity.Events, e => e.Name == "established");
     }
 
     private static IReadOnlyList<KeyValuePair<string, string>> Fields(ConnectionContext connection, string key)

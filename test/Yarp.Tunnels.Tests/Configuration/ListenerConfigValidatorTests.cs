@@ -130,6 +130,7 @@ public class ListenerConfigValidatorTests
             }),
             Tunnel("d", new TunnelingConfig { Hostname = "h:1", MaxTunnelsPerConnection = 10 }),
             Tunnel("e", new TunnelingConfig { Hostname = "h:1", Protocol = TunnelProtocol.Http2, MaxTunnelsPerConnection = 0 }),
+            Tunnel("f", new TunnelingConfig { Hostname = "h:1", PayloadTls = new TunnelPayloadTlsConfig { ServerName = "a b" } }),
         ], [_echo], _ => false, errors);
 
         Assert.Empty(specs);
@@ -144,6 +145,7 @@ public class ListenerConfigValidatorTests
             "Listener 'c': TcpProxy:Tunneling:PostPath 'no-slash' must start with '/' and contain no whitespace.",
             "Listener 'd': TcpProxy:Tunneling:MaxTunnelsPerConnection applies only with Protocol: Http2 (HTTP/1.1 opens one connection per tunnel).",
             "Listener 'e': TcpProxy:Tunneling:MaxTunnelsPerConnection must be at least 1.",
+            "Listener 'f': TcpProxy:Tunneling:PayloadTls:ServerName 'a b' is not a host name.",
         ], errors.Order(StringComparer.Ordinal));
     }
 
