@@ -132,6 +132,16 @@ internal static class SocketIo
         }
     }
 
+    /// <summary>Connects to <paramref name="port"/>, sends <paramref name="payload"/>, half-closes, and reads what comes back until the peer half-closes.</summary>
+    public static async Task<byte[]> EchoThroughAsync(int port, byte[] payload, CancellationToken cancellationToken)
+    {
+        using var client = await ConnectAsync(port, cancellationToken);
+        var reading = ReadToEndAsync(client, cancellationToken);
+        await SendAllAsync(client, payload, cancellationToken);
+        client.Shutdown(SocketShutdown.Send);
+        return await reading;
+    }
+
     /// <summary>Reads until the peer half-closes.</summary>
     public static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken cancellationToken)
     {

@@ -49,15 +49,6 @@ public class TcpProxyListenerTests
     /// <summary>The TCP proxy that talks to the backend: <c>encap</c> in the chain, <c>front</c> otherwise.</summary>
     private static string BackendFacingPrefix(bool throughInternalListener) => throughInternalListener ? "encap_stats" : "front_stats";
 
-    private static async Task<byte[]> EchoThroughAsync(int port, byte[] payload, CancellationToken cancellationToken)
-    {
-        using var client = await SocketIo.ConnectAsync(port, cancellationToken);
-        var reading = SocketIo.ReadToEndAsync(client, cancellationToken);
-        await SocketIo.SendAllAsync(client, payload, cancellationToken);
-        client.Shutdown(SocketShutdown.Send);
-        return await reading;
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -70,7 +61,7 @@ public class TcpProxyListenerTests
 
         // The echo server half-closes only after it read the client's half-close through the proxy: without
         // downstream→upstream half-close propagation the read below never ends.
-        var echoed = await EchoThroughAsync(host.TcpProxyPort("front"), payload, TestHost.TimeoutToken());
+        var echoed = await SocketIo.EchoThroughAsync(host.TcpProxyPort("front"), payload, TestHost.TimeoutToken());
 
         Bytes.AssertEqual(payload, echoed);
         var prefix = BackendFacingPrefix(throughInternalListener);
@@ -137,7 +128,7 @@ public class TcpProxyListenerTests
         var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         Assert.DoesNotContain(addresses, a => a.Contains("localhost", StringComparison.Ordinal) || a.Contains("127.0.0.1", StringComparison.Ordinal)
             || a.Contains("[::", StringComparison.Ordinal) || a.Contains("0.0.0.0", StringComparison.Ordinal));
-        var echoed = await EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken());
+        var echoed = await SocketIo.EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken());
         Assert.Equal("ping"u8.ToArray(), echoed);
     }
 
@@ -287,7 +278,7 @@ public class TcpProxyListenerTests
 
         for (var i = 0; i < 6; i++)
         {
-            Assert.Equal("ping"u8.ToArray(), await EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken()));
+            Assert.Equal("ping"u8.ToArray(), await SocketIo.EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken()));
         }
 
         Assert.Equal([2, 2, 2], new[] { b1.Accepted, b2.Accepted, b3.Accepted });
@@ -356,7 +347,7 @@ public class TcpProxyListenerTests
         await host.WaitForStatAsync("tcp.encap_stats.downstream_cx_active", 0);
         await host.WaitForStatAsync("tcp.front_stats.downstream_cx_active", 0);
         // The replacement serves new connections.
-        Assert.Equal("ping"u8.ToArray(), await EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken()));
+        Assert.Equal("ping"u8.ToArray(), await SocketIo.EchoThroughAsync(host.TcpProxyPort("front"), "ping"u8.ToArray(), TestHost.TimeoutToken()));
     }
 
     [Theory]
@@ -450,7 +441,7 @@ public class TcpProxyListenerTests
             var payload = new byte[4 + 1024 + (i * 37 % 8192)];
             BitConverter.TryWriteBytes(payload, i);
             RandomNumberGenerator.Fill(payload.AsSpan(4));
-            var echoed = await EchoThroughAsync(port, payload, token);
+            var echoed = await SocketIo.EchoThroughAsync(port, payload, token);
             Bytes.AssertEqual(payload, echoed, $"connection {i}");
         }));
         await Task.WhenAll(clients).WaitAsync(TestHost.Timeout);

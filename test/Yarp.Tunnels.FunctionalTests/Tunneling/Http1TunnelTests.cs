@@ -93,12 +93,8 @@ public class Http1TunnelTests
 
         // The echo server half-closes only after it read end of stream, so the read below ends only if the client's
         // FIN crossed the tunnel as a half-close (the connection kept open for the echo coming back).
-        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("l1"), token);
-        var reading = SocketIo.ReadToEndAsync(client, token);
-        await SocketIo.SendAllAsync(client, payload, token);
-        client.Shutdown(SocketShutdown.Send);
+        var echoedBack = await SocketIo.EchoThroughAsync(host.TcpProxyPort("l1"), payload, token);
 
-        var echoedBack = await reading;
         Bytes.AssertEqual(payload, echoedBack);
     }
 
@@ -174,13 +170,8 @@ public class Http1TunnelTests
         var token = TestHost.TimeoutToken();
         var payload = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
 
-        using var client = await SocketIo.ConnectAsync(host.TcpProxyPort("l1"), token);
-        var reading = SocketIo.ReadToEndAsync(client, token);
-        await SocketIo.SendAllAsync(client, payload, token);
-        client.Shutdown(SocketShutdown.Send);
-
         // node ends its response only when the request body ended: the client's FIN became the last chunk.
-        var echoedBack = await reading;
+        var echoedBack = await SocketIo.EchoThroughAsync(host.TcpProxyPort("l1"), payload, token);
         Bytes.AssertEqual(payload, echoedBack);
         var request = await server.WaitForAsync("method");
         Assert.Equal("POST", request.GetProperty("method").GetString());

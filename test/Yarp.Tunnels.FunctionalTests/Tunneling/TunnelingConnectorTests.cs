@@ -135,15 +135,9 @@ public class TunnelingConnectorTests
             var token = TestHost.TimeoutToken();
             var payload = RandomNumberGenerator.GetBytes(512 * 1024);
 
-            using (var client = await SocketIo.ConnectAsync(host.TcpProxyPort("trusting"), token))
-            {
-                var reading = SocketIo.ReadToEndAsync(client, token);
-                await SocketIo.SendAllAsync(client, payload, token);
-                // Half-close through TLS: close_notify, then FIN, and the echo still comes back.
-                client.Shutdown(SocketShutdown.Send);
-                var echoed = await reading;
-                Bytes.AssertEqual(payload, echoed);
-            }
+            // Half-close through TLS: close_notify, then FIN, and the echo still comes back.
+            var echoed = await SocketIo.EchoThroughAsync(host.TcpProxyPort("trusting"), payload, token);
+            Bytes.AssertEqual(payload, echoed);
 
             using (var client = await SocketIo.ConnectAsync(host.TcpProxyPort("validating"), token))
             {
