@@ -30,6 +30,30 @@ public class TcpTunnelSampleTests
         Assert.False(sample.HasExited, sample.Output);
     }
 
+    [Fact]
+    public async Task L1DefaultMode_SocatThrough10002AndNodeHttp2ConnectOn10001_ReachesEchoOn10003()
+    {
+        var socat = ToolProcess.Require("socat");
+        var node = ToolProcess.Require("node");
+        foreach (var port in new[] { 10000, 10001, 10002, 10003 })
+        {
+            SampleProcess.AssertPortFree(port);
+        }
+        using var echo = ToolProcess.StartBackground(socat, ["TCP-LISTEN:10003,bind=127.0.0.1,reuseaddr,fork", "EXEC:cat"]);
+        using var proxy = await JsonLinePeer.StartAsync(node, Path.Combine(RepoPaths.Interop, "node", "h2-connect-server.js"), "--port", "10001");
+        // No TUNNEL_MODE: the default, h2-connect (classic HTTP/2 CONNECT).
+        using var sample = SampleProcess.Start("TcpTunnel", "TcpTunnel", new Dictionary<string, string> { ["TUNNEL_ROLE"] = "l1" });
+        await SampleProcess.WaitUntilAcceptingAsync(echo, 10003);
+        await SampleProcess.WaitUntilAcceptingAsync(sample, 10002);
+
+        // HTTP/2 carries the half-close (END_STREAM), so socat's FIN at the end of stdin is fine here.
+        var input = RandomNumberGenerator.GetBytes(256 * 1024);
+        var result = await ToolProcess.RunAsync(socat, ["-t", "5", "-", "TCP:127.0.0.1:10002"], input, TimeSpan.FromSeconds(30));
+
+        Assert.True(result.ExitCode == 0, $"{result}{Environment.NewLine}sample output:{Environment.NewLine}{sample.Output}{Environment.NewLine}proxy:{proxy.Output}");
+        Bytes.AssertEqual(input, result.Stdout, "echo through 10002 → node http2 10001 → 10003");
+    }
+
     [Theory]
     [InlineData("both", "l2 half")]
     [InlineData("l3", "is not one of l1, l2, both")]

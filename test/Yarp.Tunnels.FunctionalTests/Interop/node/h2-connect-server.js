@@ -1,6 +1,6 @@
 // An independent HTTP/2 CONNECT proxy (node's built-in http2 module, cleartext prior knowledge) for the functional tests.
-// Usage: node h2-connect-server.js [--max-streams N]
-// Listens on 127.0.0.1 (a free port) and prints {"port":N}. A classic CONNECT (or a POST, whose :authority names the
+// Usage: node h2-connect-server.js [--max-streams N] [--port N]
+// Listens on 127.0.0.1 (a free port unless --port) and prints {"port":N}. A classic CONNECT (or a POST, whose :authority names the
 // target) to host:port connects there and relays both ways, half-closes included (END_STREAM <-> FIN). Control targets
 // (port 1) test the client:
 //   sessions.control:1  answers 200 and writes {"sessions":total,"open":open} then ends the stream
@@ -91,5 +91,6 @@ server.on('stream', (stream, headers) => {
   stream.on('close', () => socket.destroy());
 });
 
-server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
+const portIndex = process.argv.indexOf('--port');
+server.listen(portIndex > 0 ? Number(process.argv[portIndex + 1]) : 0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
 process.on('SIGTERM', () => process.exit(0));
