@@ -1,4 +1,5 @@
 using System.Net.Http;
+using Yarp.ReverseProxy.Model;
 using Yarp.Tunnels.TcpProxy;
 using Yarp.Tunnels.Telemetry;
 
@@ -7,7 +8,8 @@ namespace Yarp.Tunnels.Upgrades;
 /// <summary>
 /// A backend connection the upgrade forwarder opened for one HTTP/1.1 Upgrade, counted as the cluster's HTTP client
 /// counts its own (<c>upstream_cx_total</c>, <c>upstream_cx_http1_total</c>, <c>upstream_cx_active</c> while open) and
-/// its request (<see cref="UpstreamStatsHandler.CountAsync"/>).
+/// its request (<see cref="UpstreamStatsHandler.CountAsync"/>); while open it counts in the destination's
+/// <c>ConcurrentRequestCount</c>, as the request YARP would have forwarded (so <c>LeastRequests</c> sees it).
 /// </summary>
 internal sealed class Http1UpgradeConnection : IAsyncDisposable
 {
@@ -15,15 +17,19 @@ internal sealed class Http1UpgradeConnection : IAsyncDisposable
     private readonly ClusterRequestStats _stats;
     private readonly StatCounter _active;
     private readonly TimeProvider _timeProvider;
+    private readonly DestinationState _destination;
     private int _disposed;
 
     /// <param name="connection">The connected backend end (owned from now on).</param>
     /// <param name="stats">The cluster's request statistics.</param>
     /// <param name="request">The request the connection is for (its destination tags the statistics).</param>
     /// <param name="timeProvider">The clock of <c>upstream_rq_time</c>.</param>
-    public Http1UpgradeConnection(RelayEnd connection, ClusterRequestStats stats, HttpRequestMessage request, TimeProvider timeProvider)
+    /// <param name="destination">The destination connected to.</param>
+    public Http1UpgradeConnection(RelayEnd connection, ClusterRequestStats stats, HttpRequestMessage request, TimeProvider timeProvider, DestinationState destination)
     {
         _connection = connection;
+        _destination = destination;
+        ClusterDestinationPicker.Started(destination);
         _stats = stats;
         _timeProvider = timeProvider;
         var scope = stats.For(request);
@@ -45,6 +51,7 @@ internal sealed class Http1UpgradeConnection : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _active.Decrement();
+            ClusterDestinationPicker.Finished(_destination);
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -216,7 +216,7 @@ internal sealed partial class UpgradeForwarderMiddleware
         {
             throw new HttpRequestException($"Connecting to '{prefix}' failed: {opened.Reason}");
         }
-        return new Http1UpgradeConnection(connection, new ClusterRequestStats(_metrics.Scope(StatNames.ClusterFamily, cluster.ClusterId)), request, _timeProvider);
+        return new Http1UpgradeConnection(connection, new ClusterRequestStats(_metrics.Scope(StatNames.ClusterFamily, cluster.ClusterId)), request, _timeProvider, destination);
     }
 
     /// <summary>

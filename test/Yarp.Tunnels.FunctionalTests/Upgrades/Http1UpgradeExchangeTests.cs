@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.InternalListeners;
 
@@ -36,6 +38,17 @@ public class Http1UpgradeExchangeTests
         Assert.Contains("\r\nCookie: a=1; b=2\r\n", sent, StringComparison.Ordinal);
         Assert.Contains("\r\nX-Forwarded-For: 127.0.0.1\r\n", sent, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(1, gateway.Stats().GetValueOrDefault(UpgradeForwarderGateway.UpgradesActive));
+        // Counted for LeastRequests while open, as YARP counts a WebSocket it forwards; uncounted once it ended.
+        Assert.True(gateway.Services.GetRequiredService<IProxyStateLookup>().TryGetCluster("backend", out var cluster));
+        var destination = cluster.Destinations["d1"];
+        Assert.Equal(1, destination.ConcurrentRequestCount);
+        await client.DisposeAsync();
+        using var timeout = new CancellationTokenSource(TestHost.Timeout);
+        while (destination.ConcurrentRequestCount != 0 || gateway.Stats().GetValueOrDefault(UpgradeForwarderGateway.UpgradesActive) != 0)
+        {
+            Assert.False(timeout.IsCancellationRequested, "The WebSocket is still counted after its client went away.");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
