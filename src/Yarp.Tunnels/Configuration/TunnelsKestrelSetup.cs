@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.Telemetry;
 
@@ -12,7 +13,7 @@ namespace Yarp.Tunnels.Configuration;
 /// <summary>
 /// Points Kestrel at the reloading projection and configures each hidden HTTP endpoint when Kestrel binds it: the
 /// <c>http.&lt;prefix&gt;</c> connection stats, the HTTP/2 sniffer on <c>auto</c> (served by the <c>h2</c> endpoint's handler), TLS with the accepting listener's
-/// certificate on the <c>tls-*</c> profiles.
+/// certificate on the <c>tls-*</c> profiles, and the CONNECT shim on every profile that serves HTTP/1.1.
 /// </summary>
 internal sealed class TunnelsKestrelSetup(ListenerManager manager, HiddenHttpEndpoints endpoints, TunnelMetrics metrics, TimeProvider timeProvider,
     ILoggerFactory loggerFactory) : IConfigureOptions<KestrelServerOptions>
@@ -45,6 +46,11 @@ internal sealed class TunnelsKestrelSetup(ListenerManager manager, HiddenHttpEnd
                         ServerCertificateSelector = static (connection, _) =>
                             (connection?.Features.Get<IHttpListenerFeature>() as HttpListenerFeature)?.Certificate,
                     });
+                }
+                if (hidden.Profile.Protocols.HasFlag(HttpProtocols.Http1))
+                {
+                    // Under Kestrel's HTTP/1.1 parser (after TLS and the sniffer), so a CONNECT can take the connection over.
+                    listen.Use(Http1ConnectShim.Use);
                 }
                 if (hidden == endpoints.SharedFor(HttpProfile.Http2))
                 {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.Upgrades;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -30,6 +31,7 @@ public static class TunnelsEndpointRouteBuilderExtensions
             ?? throw new InvalidOperationException("MapTunnelsReverseProxy needs AddReverseProxy().AddTunnels(…) in the services.");
         policies.MarkPipelineMapped();
         var chains = endpoints.ServiceProvider.GetServices<UpgradeChain>().ToList();
+        ConnectFallback.Map(endpoints);
         return endpoints.MapReverseProxy(proxy => UpgradePipeline.Configure(proxy, configureApp, chains));
     }
 }

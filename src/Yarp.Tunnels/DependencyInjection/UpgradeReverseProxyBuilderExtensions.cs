@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.Upgrades;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -35,6 +37,8 @@ public static class UpgradeReverseProxyBuilderExtensions
         services.AddOptions<TunnelUpgradeOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<UpgradePolicyManager>();
+        services.TryAddSingleton<TerminateConnectOpener>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, ConnectHostStartupFilter>());
         return services;
     }
 }

@@ -57,6 +57,12 @@ internal static class StatNames
     /// <summary><c>tunnel_fail_status_{code}</c>: tunnels refused with that status (metric <c>tunnel_fail_status</c> tagged with the code).</summary>
     public static StatName TunnelFailStatus(int statusCode) => ResponseCode("tunnel_fail_status", statusCode);
 
+    // CONNECT termination (http.<prefix>.connect_tunnels_*, tagged route_id).
+    /// <summary>The tag key that carries the route id on the CONNECT tunnel stats.</summary>
+    public const string RouteIdTag = "route_id";
+    public static readonly StatName ConnectTunnelsTotal = StatName.Counter("connect_tunnels_total", "CONNECT (and AllowPost POST) tunnels established, by route.");
+    public static readonly StatName ConnectTunnelsActive = StatName.Gauge("connect_tunnels_active", "CONNECT (and AllowPost POST) tunnels open now, by route.");
+
     /// <summary>
     /// The counter <c>{prefix}_{code}</c> (e.g. <c>upstream_rq_200</c>, <c>external.upstream_rq_503</c>): metric
     /// <c>{prefix}</c> tagged <c>envoy_response_code={code}</c>, as Envoy's tag extraction names it. Cached per code.

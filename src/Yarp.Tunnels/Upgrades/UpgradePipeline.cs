@@ -1,13 +1,15 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Yarp.Tunnels.Connect;
 
 namespace Yarp.Tunnels.Upgrades;
 
 /// <summary>
 /// Lays out the proxy pipeline between YARP's initializer and its limits + forwarder steps: the upgrade policy, then
 /// for an upgrade whose type selects a chain that chain (after YARP's session affinity, load balancing and passive
-/// health steps, which it would otherwise miss), and for everything else the user's steps; then the forwarder of the
-/// upgrades YARP cannot proxy (WebSockets go on to YARP's forwarder).
+/// health steps, which it would otherwise miss), and for everything else the user's steps; then the CONNECT step
+/// (tunnels, and POSTs with <c>AllowPost</c>) and the forwarder of the upgrades YARP cannot proxy (WebSockets go on to
+/// YARP's forwarder).
 /// </summary>
 internal static class UpgradePipeline
 {
@@ -34,6 +36,7 @@ internal static class UpgradePipeline
             });
         }
         proxy.UseWhen(context => ChainOf(context) is null, branch => userSteps(new ProxyBranchBuilder(branch)));
+        proxy.UseMiddleware<ConnectMiddleware>();
         proxy.UseMiddleware<UpgradeForwarderMiddleware>();
     }
 

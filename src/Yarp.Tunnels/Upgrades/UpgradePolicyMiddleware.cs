@@ -42,6 +42,7 @@ internal sealed partial class UpgradePolicyMiddleware(RequestDelegate next, Upgr
     {
         var tag = request.Kind == UpgradeRequestKind.Connect ? UpgradeRequest.ConnectType : request.UpgradeType.ToLowerInvariant();
         var session = new UpgradeSession(context, stats.WithTag(StatNames.UpgradeTypeTag, tag), request, routeId, timeProvider, logger);
+        request.Session = session;
         var features = context.Features;
         features.Set<IUpgradeRequestFeature>(request);
         if (features.Get<IHttpUpgradeFeature>() is { } upgrade)
@@ -66,7 +67,8 @@ internal sealed partial class UpgradePolicyMiddleware(RequestDelegate next, Upgr
         }
     }
 
-    private static Task RefuseAsync(HttpContext context, string upgradeType, UpgradeRequestKind kind)
+    /// <summary>The refusal of an upgrade the policy does not allow; also the CONNECT step's answer to a CONNECT that matched no route.</summary>
+    internal static Task RefuseAsync(HttpContext context, string upgradeType, UpgradeRequestKind kind)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status403Forbidden;

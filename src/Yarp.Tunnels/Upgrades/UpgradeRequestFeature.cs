@@ -11,4 +11,7 @@ internal sealed class UpgradeRequestFeature(string upgradeType, UpgradeRequestKi
 
     /// <summary>The chain that replaces the proxy pipeline steps for this upgrade, or null.</summary>
     public string? Chain { get; } = decision.Chain;
+
+    /// <summary>The counting and activity of this upgrade once established (the CONNECT step starts it itself).</summary>
+    public UpgradeSession? Session { get; set; }
 }

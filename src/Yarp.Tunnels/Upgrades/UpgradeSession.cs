@@ -41,9 +41,27 @@ internal sealed partial class UpgradeSession
     /// <summary>Counts the accepted upgrade and returns <paramref name="stream"/> wrapped for idle tracking.</summary>
     public Stream Start(Stream stream)
     {
-        if (Interlocked.CompareExchange(ref _state, Established, Pending) != Pending)
+        if (!Establish(out _))
         {
             return stream;
+        }
+        if (_request.IdleTimeout is { } idle)
+        {
+            _idleTimer = new IdleTimer(idle, _timeProvider, OnIdle);
+        }
+        return new UpgradedStream(stream, this);
+    }
+
+    /// <summary>
+    /// Counts the accepted upgrade and starts its activity, for a caller that relays without a stream wrapper and runs
+    /// the route's idle timeout itself (CONNECT tunnels); false if the session already started or ended.
+    /// </summary>
+    public bool Establish(out Activity? activity)
+    {
+        if (Interlocked.CompareExchange(ref _state, Established, Pending) != Pending)
+        {
+            activity = null;
+            return false;
         }
         _stats[StatNames.DownstreamCxUpgradesTotal].Increment();
         _stats[StatNames.DownstreamCxUpgradesActive].Increment();
@@ -55,11 +73,8 @@ internal sealed partial class UpgradeSession
             _activity.SetTag("yarp.tunnels.upgrade.kind", _request.Kind.ToString());
             _activity.SetTag("yarp.tunnels.route_id", _routeId);
         }
-        if (_request.IdleTimeout is { } idle)
-        {
-            _idleTimer = new IdleTimer(idle, _timeProvider, OnIdle);
-        }
-        return new UpgradedStream(stream, this);
+        activity = _activity;
+        return true;
     }
 
     /// <summary>Records a byte moved on the upgraded stream.</summary>

@@ -48,6 +48,16 @@ internal static class EventIds
 
     public const int TunnelEstablished = 230;
 
+    public const int ConnectEstablished = 300;
+    public const int ConnectClosed = 301;
+    public const int ConnectFailed = 302;
+    public const int ConnectMalformed = 303;
+    public const int ConnectNoShim = 304;
+    public const int ConnectAcceptFailed = 305;
+    public const int ConnectPolicyMissing = 306;
+    public const int ConnectUnauthorized = 307;
+    public const int ConnectRefusedNoRoute = 308;
+
     public const int AdminHealthCheckFailed = 400;
     public const int AdminHealthCheckOk = 401;
     public const int AdminDrainingListeners = 402;
