@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 using Yarp.Tunnels.TcpProxy;
+using Yarp.Tunnels.Tunneling;
 
 namespace Yarp.Tunnels.Connect;
 

@@ -110,11 +110,16 @@ public sealed class ConnectHttp2Tests(ConnectFixture fixture) : IClassFixture<Co
     [InlineData("strict.test:25", 403, "destination_ip_prohibited")]    // port not allowed
     public async Task Python_Refused_SameAnswerAsHttp1(string authority, int status, string error)
     {
+        const string refused = "http.default.downstream_rq_ws_on_non_ws_route";
+        var refusedBefore = Gateway.Stat(refused);
+
         var result = await PythonAsync(Gateway.Http2Port, authority);
 
         var headers = result.GetProperty("headers");
         Assert.Equal(status.ToString(CultureInfo.InvariantCulture), headers.GetProperty(":status").GetString());
         Assert.StartsWith($"yarp-tunnels; error={error}", headers.GetProperty("proxy-status").GetString(), StringComparison.Ordinal);
+        // CONNECT not enabled counts as a refused upgrade; a target the policy refuses does not.
+        Assert.Equal(refusedBefore + (error == "http_request_denied" ? 1 : 0), Gateway.Stat(refused));
     }
 
     [Fact]
