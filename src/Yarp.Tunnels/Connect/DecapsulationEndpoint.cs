@@ -8,8 +8,9 @@ namespace Yarp.Tunnels.Connect;
 
 /// <summary>
 /// Where <c>Decapsulate: true</c> tunnels go: an in-process connection to this host's hidden <c>Auto</c> HTTP endpoint
-/// (HTTP/1.1 and h2c told apart by the HTTP/2 preface, Kestrel's limits and timeouts), which the foundation binds
-/// for every host that has listeners; no listener is declared and no name is registered, so nothing else reaches it.
+/// (HTTP/1.1 and h2c told apart by the HTTP/2 preface, Kestrel's limits and timeouts). A host with listeners has it
+/// bound already; on another, the first tunnel has Kestrel bind it (and the shared HTTP/2 endpoint that serves sniffed
+/// HTTP/2) from the projection. No listener is declared and no name is registered, so nothing else reaches it.
 /// Each connection carries the tunnel's client and local addresses (inner requests see the client's
 /// <c>RemoteIpAddress</c>), the listener identity of the connection the CONNECT arrived on (its <c>http.&lt;prefix&gt;</c>
 /// statistics) and a <see cref="DecapsulatedTunnel"/>.
@@ -20,20 +21,33 @@ internal sealed class DecapsulationEndpoint
     public const string StatScopeName = "connect_decapsulate";
 
     private readonly HiddenHttpEndpoint _endpoint;
+    private readonly HiddenHttpEndpoint _http2;
+    private readonly KestrelEndpointProjection _projection;
     private readonly InternalListenerRegistration _registration;
 
-    public DecapsulationEndpoint(HiddenHttpEndpoints endpoints, TunnelMetrics metrics)
+    public DecapsulationEndpoint(HiddenHttpEndpoints endpoints, ListenerManager listeners, TunnelMetrics metrics)
     {
         _endpoint = endpoints.SharedFor(HttpProfile.Auto);
+        _http2 = endpoints.SharedFor(HttpProfile.Http2);
+        _projection = listeners.Projection;
         _registration = new InternalListenerRegistration(StatScopeName, InternalEndPoint.DefaultBufferSizeKb,
             new Acceptor(_endpoint), metrics.Listener(StatScopeName));
     }
 
-    /// <summary>Opens the inner HTTP connection of one tunnel; the CONNECT's bytes are relayed to the returned client end.</summary>
-    /// <exception cref="InternalListenerNotFoundException">The hidden endpoint is not bound (the host declares no listeners).</exception>
+    /// <summary>
+    /// Opens the inner HTTP connection of one tunnel, once the hidden endpoints are bound; the CONNECT's bytes are relayed
+    /// to the returned client end.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The endpoints were not bound before <paramref name="cancellationToken"/> fired.</exception>
+    /// <exception cref="InternalListenerNotFoundException">The hidden endpoint was unbound (the host is stopping).</exception>
     /// <exception cref="InternalListenerBusyException">Too many decapsulated connections wait for Kestrel to accept them.</exception>
-    public InternalStream Open(HttpContext context, string routeId, string authority)
+    public async ValueTask<InternalStream> OpenAsync(HttpContext context, string routeId, string authority, CancellationToken cancellationToken)
     {
+        if (!_endpoint.TryGetAcceptor(out _) || !_http2.TryGetAcceptor(out _))
+        {
+            _projection.IncludeSharedEndpoints();
+            await Task.WhenAll(_endpoint.Bound, _http2.Bound).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
         var outer = context.Connection;
         var listener = context.Features.Get<IHttpListenerFeature>();
         var tunnel = new DecapsulatedTunnel(routeId, authority);

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.Tunnels.Configuration;
 using Yarp.Tunnels.Connect;
@@ -14,14 +15,14 @@ public class DecapsulationEndpointTests
 {
     private static readonly IPAddress TunnelClient = IPAddress.Parse("10.1.2.3");
 
-    private static async Task<(WebApplication Backend, WebApplication Gateway)> StartAsync()
+    /// <param name="listeners">Declare a listener (the hidden endpoints are bound at start), or only a Kestrel endpoint of the app's.</param>
+    private static async Task<(WebApplication Backend, WebApplication Gateway)> StartAsync(bool listeners = true)
     {
         var backend = await TestHost.StartAsync(b => b.ListenLoopback(), app =>
             app.MapGet("/{**path}", (HttpContext c) => $"{c.Request.Headers["x-which"]} {c.Request.Protocol} xff={c.Request.Headers["X-Forwarded-For"]}"));
         var address = TestHost.Address(backend).ToString();
-        var section = TunnelsTestHost.Section(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
-            ["Listeners:front:Address"] = "tcp://127.0.0.1:0",
             ["Routes:inner:ClusterId"] = "backend",
             ["Routes:inner:Match:Path"] = "/{**rest}",
             ["Routes:inner:Metadata:Connect.DecapsulatedBy"] = "other, tunnel",
@@ -32,9 +33,18 @@ public class DecapsulationEndpointTests
             ["Routes:outer:Transforms:0:RequestHeader"] = "x-which",
             ["Routes:outer:Transforms:0:Set"] = "outer",
             ["Clusters:backend:Destinations:d1:Address"] = address,
-        });
-        var gateway = await TunnelsTestHost.StartAsync(section, new InternalListenerRegistry());
-        await gateway.WaitForListenerAsync("front");
+        };
+        if (listeners)
+        {
+            settings["Listeners:front:Address"] = "tcp://127.0.0.1:0";
+        }
+        var section = TunnelsTestHost.Section(settings);
+        var gateway = await TunnelsTestHost.StartAsync(section, new InternalListenerRegistry(),
+            services: listeners ? null : s => s.Configure<KestrelServerOptions>(k => k.Listen(IPAddress.Loopback, 0)));
+        if (listeners)
+        {
+            await gateway.WaitForListenerAsync("front");
+        }
         return (backend, gateway);
     }
 
@@ -43,13 +53,13 @@ public class DecapsulationEndpointTests
         var endpoint = gateway.Services.GetRequiredService<DecapsulationEndpoint>();
         var handler = new SocketsHttpHandler
         {
-            ConnectCallback = (_, _) =>
+            ConnectCallback = async (_, cancellationToken) =>
             {
                 var context = new DefaultHttpContext();
                 context.Connection.RemoteIpAddress = TunnelClient;
                 context.Connection.RemotePort = 40000;
                 context.Features.Set<IHttpListenerFeature>(new HttpListenerFeature("front", "front"));
-                return ValueTask.FromResult<Stream>(endpoint.Open(context, routeId, "host.com:80"));
+                return await endpoint.OpenAsync(context, routeId, "host.com:80", cancellationToken);
             },
         };
         return new HttpClient(handler)
@@ -64,7 +74,7 @@ public class DecapsulationEndpointTests
     [Theory]
     [InlineData("1.1")]
     [InlineData("2.0")]
-    public async Task Open_RequestInsideTunnel_ServedByMarkedRouteWithClientAddress(string version)
+    public async Task OpenAsync_RequestInsideTunnel_ServedByMarkedRouteWithClientAddress(string version)
     {
         var (backend, gateway) = await StartAsync();
         await using var _ = backend;
@@ -79,7 +89,24 @@ public class DecapsulationEndpointTests
     }
 
     [Fact]
-    public async Task Open_RequestOutsideTunnel_NeverServedByMarkedRoute()
+    public async Task OpenAsync_HostWithoutListeners_FirstTunnelBindsHiddenEndpoints()
+    {
+        var (backend, gateway) = await StartAsync(listeners: false);
+        await using var _ = backend;
+        await using var __ = gateway;
+        using var client = ClientThroughTunnel(gateway, "tunnel", HttpVersion.Version20);
+
+        using var response = await client.GetAsync("/x");
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal($"inner HTTP/1.1 xff={TunnelClient}", await response.Content.ReadAsStringAsync());
+        // The app's own endpoint still serves (Kestrel binds code endpoints beside configured ones).
+        using var outside = new HttpClient { BaseAddress = TestHost.Address(gateway), Timeout = TestHost.Timeout };
+        Assert.Equal("outer HTTP/1.1 xff=127.0.0.1", await outside.GetStringAsync("/x"));
+    }
+
+    [Fact]
+    public async Task OpenAsync_RequestOutsideTunnel_NeverServedByMarkedRoute()
     {
         var (backend, gateway) = await StartAsync();
         await using var _ = backend;
@@ -90,7 +117,7 @@ public class DecapsulationEndpointTests
     }
 
     [Fact]
-    public async Task Open_TunnelOfUnnamedRoute_NoRouteMatches404()
+    public async Task OpenAsync_TunnelOfUnnamedRoute_NoRouteMatches404()
     {
         var (backend, gateway) = await StartAsync();
         await using var _ = backend;
