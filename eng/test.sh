@@ -7,8 +7,8 @@ set -euo pipefail
 # nodejs: the npm `ws` peers (npm comes with NodeSource's nodejs; Debian's needs the separate `npm`, added below).
 # squid, nginx: the tunnelling tests' CONNECT proxy and plain reverse proxy (started by the tests on free ports).
 # chromium: the WebSocket sample's page, driven by Playwright through /usr/bin/chromium (no browser download).
-APT_PACKAGES="curl socat nghttp2-client netcat-openbsd python3-h2 python3-prometheus-client nodejs chromium squid nginx"
-REQUIRED_COMMANDS="curl socat nghttp nc node npm chromium squid nginx"
+APT_PACKAGES="curl socat nghttp2-client netcat-openbsd python3-h2 python3-prometheus-client nodejs chromium squid nginx nghttp2-proxy"
+REQUIRED_COMMANDS="curl socat nghttp nc node npm chromium squid nginx nghttpx"
 NODE_PEERS_DIR="test/Yarp.Tunnels.FunctionalTests/Interop/node"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

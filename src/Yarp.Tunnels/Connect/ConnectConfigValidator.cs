@@ -13,14 +13,6 @@ internal static class ConnectConfigValidator
         {
             errors.Add($"{where}: Mode '{config.Mode}' is not Terminate or Proxy.");
         }
-        else if (config.Mode == ConnectMode.Proxy)
-        {
-            errors.Add($"{where}: Mode 'Proxy' (forwarding CONNECT to an upstream proxy) is not available in this version; use Terminate.");
-        }
-        if (config.Decapsulate)
-        {
-            errors.Add($"{where}: Decapsulate is not available in this version; route the CONNECT to an envoy-internal:// destination whose listener serves HTTP instead.");
-        }
         if (config.ProxyProtocol is { } version && !Enum.IsDefined(version))
         {
             errors.Add($"{where}: ProxyProtocol '{version}' is not v1 or v2.");

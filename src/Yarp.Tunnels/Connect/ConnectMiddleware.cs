@@ -23,7 +23,7 @@ namespace Yarp.Tunnels.Connect;
 /// route's opener, answers 200 only once that succeeded (an error with <c>Proxy-Status</c> otherwise) and relays bytes
 /// with <see cref="TcpRelay"/> until both directions ended.
 /// </summary>
-internal sealed partial class ConnectMiddleware(RequestDelegate next, UpgradePolicyManager policies, TerminateConnectOpener terminate,
+internal sealed partial class ConnectMiddleware(RequestDelegate next, UpgradePolicyManager policies, TerminateConnectOpener terminate, DecapsulatingOpener decapsulate, ProxyModeOpener proxyMode,
     TunnelMetrics metrics, TimeProvider timeProvider, ILogger<ConnectMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
@@ -88,12 +88,7 @@ internal sealed partial class ConnectMiddleware(RequestDelegate next, UpgradePol
                 "HTTP/1.1 CONNECT needs the Yarp.Tunnels connection shim on this endpoint (declare it in ReverseProxy:Listeners, or call ListenOptions.UseTunnelsConnect())").ConfigureAwait(false);
             return;
         }
-        if (OpenerFor(settings) is not { } opener)
-        {
-            await ConnectResponses.WriteErrorAsync(context, StatusCodes.Status501NotImplemented, "http_protocol_error",
-                $"CONNECT mode '{settings.Mode}' is not available in this version").ConfigureAwait(false);
-            return;
-        }
+        var opener = OpenerFor(settings);
 
         var connectContext = new ConnectContext
         {
@@ -141,8 +136,12 @@ internal sealed partial class ConnectMiddleware(RequestDelegate next, UpgradePol
     private static ClusterState GetClusterState(IReverseProxyFeature proxy) =>
         proxy.Route.Cluster ?? throw new InvalidOperationException($"Route '{proxy.Route.Config.RouteId}' has no cluster.");
 
-    private IConnectUpstreamOpener? OpenerFor(ConnectRoute settings) =>
-        settings.Mode == ConnectMode.Terminate && !settings.Decapsulate ? terminate : null;
+    private IConnectUpstreamOpener OpenerFor(ConnectRoute settings) => settings switch
+    {
+        { Decapsulate: true } => decapsulate,
+        { Mode: ConnectMode.Proxy } => proxyMode,
+        _ => terminate,
+    };
 
     /// <summary>Answers the client: the CONNECT succeeded. HTTP/1.1 takes the raw connection over; HTTP/2 and POST use the request and response bodies.</summary>
     private static async Task<RelayEnd> AcceptAsync(HttpContext context, UpgradeRequestFeature? upgrade, IHttp1ConnectFeature? shim, bool isPost)

@@ -100,7 +100,7 @@ public static class TunnelsReverseProxyBuilderExtensions
         services.TryAddSingleton<ListenerManager>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IClusterValidator, OriginalDestinationValidator>());
         services.AddUpgradePolicy();
-        services.AddConnectDecapsulation();
+        services.AddConnectOpeners();
         services.TryAddSingleton<IListenerStateProvider>(sp => sp.GetRequiredService<ListenerManager>());
         services.AddHostedService(sp => sp.GetRequiredService<ListenerManager>());
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, TunnelsKestrelSetup>();

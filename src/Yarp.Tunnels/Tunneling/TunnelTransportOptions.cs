@@ -1,3 +1,5 @@
+using Yarp.Tunnels.TcpProxy;
+
 namespace Yarp.Tunnels.Tunneling;
 
 /// <summary>Transport settings of the hop to the upstream proxy.</summary>
@@ -9,4 +11,15 @@ internal sealed record TunnelTransportOptions(bool UseTls, string? TlsServerName
 {
     /// <summary>The default of <c>Tunneling:MaxTunnelsPerConnection</c>.</summary>
     public const int DefaultMaxTunnelsPerConnection = 1000;
+
+    /// <summary>
+    /// The hop to <paramref name="request"/>'s destination: TLS for an <c>https://</c> address, SNI from the destination's
+    /// <c>Host</c>, validation unless the cluster's <c>HttpClient:DangerousAcceptAnyServerCertificate</c>, and
+    /// <paramref name="maxTunnelsPerConnection"/> (or the default).
+    /// </summary>
+    public static TunnelTransportOptions For(UpstreamRequest request, int? maxTunnelsPerConnection = null) => new(
+        request.Address.StartsWith("https://", StringComparison.OrdinalIgnoreCase),
+        request.Destination.Model.Config.Host,
+        ValidateCertificate: request.Cluster.Model.Config.HttpClient?.DangerousAcceptAnyServerCertificate != true,
+        maxTunnelsPerConnection ?? DefaultMaxTunnelsPerConnection);
 }

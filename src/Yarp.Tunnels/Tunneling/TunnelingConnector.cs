@@ -72,7 +72,7 @@ internal sealed partial class TunnelingConnector : IUpstreamConnector
             return Fail(request, TunnelOpenResult.Failed(TunnelFailure.Protocol, $"Hostname '{_config.Hostname}' formatted to '{authority}', which is not an authority"));
         }
 
-        var result = await _opener.OpenAsync(request, head, TransportOf(request), cancellationToken).ConfigureAwait(false);
+        var result = await _opener.OpenAsync(request, head, TunnelTransportOptions.For(request, _config.MaxTunnelsPerConnection), cancellationToken).ConfigureAwait(false);
         if (_config.PropagateResponseHeaders == true && result.Status != 0)
         {
             SetState(request, ResponseHeadersKey, result.ResponseHeaders);
@@ -157,16 +157,6 @@ internal sealed partial class TunnelingConnector : IUpstreamConnector
                 _stats[StatNames.TunnelFailProtocol].Increment();
                 return UpstreamConnection.Failed(UpstreamFailure.TunnelRefused, reason);
         }
-    }
-
-    private TunnelTransportOptions TransportOf(UpstreamRequest request)
-    {
-        var tls = request.Address.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
-        return new TunnelTransportOptions(
-            tls,
-            request.Destination.Model.Config.Host,
-            ValidateCertificate: request.Cluster.Model.Config.HttpClient?.DangerousAcceptAnyServerCertificate != true,
-            MaxTunnelsPerConnection: _config.MaxTunnelsPerConnection ?? TunnelTransportOptions.DefaultMaxTunnelsPerConnection);
     }
 
     /// <summary>Stores <paramref name="fields"/> in the downstream connection's items, for its logs and the internal hops it opens.</summary>

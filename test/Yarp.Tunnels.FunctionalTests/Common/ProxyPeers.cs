@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace Yarp.Tunnels.FunctionalTests.Common;
 
-/// <summary>HTTP proxies no one here wrote, started on a free loopback port: squid (CONNECT) and nginx (a plain reverse proxy).</summary>
+/// <summary>
+/// HTTP proxies no one here wrote, started on a free loopback port: squid (CONNECT), nghttpx (an HTTP/2 CONNECT proxy in
+/// front of an HTTP/1.1 one) and nginx (a plain reverse proxy).
+/// </summary>
 internal sealed class ProxyPeers : IDisposable
 {
     private readonly ToolProcess _process;
@@ -52,6 +55,20 @@ internal sealed class ProxyPeers : IDisposable
             dns_nameservers 127.0.0.1
             """);
         return await StartAsync(squid, ["-N", "-f", Path.Combine(directory, "squid.conf")], directory, port.Value);
+    }
+
+    /// <summary>
+    /// nghttpx in <c>--http2-proxy</c> mode on cleartext (h2c prior knowledge): it terminates classic HTTP/2 CONNECT
+    /// streams and forwards each as an HTTP/1.1 CONNECT to the proxy on <paramref name="backendProxyPort"/> (e.g. squid).
+    /// </summary>
+    public static async Task<ProxyPeers> StartNghttpxAsync(int backendProxyPort)
+    {
+        var nghttpx = File.Exists("/usr/sbin/nghttpx") ? "/usr/sbin/nghttpx" : ToolProcess.Require("nghttpx");
+        var port = FreePort.Get();
+        var directory = NewDirectory("nghttpx");
+        return await StartAsync(nghttpx, ["--conf=/dev/null", "--http2-proxy", $"--frontend=127.0.0.1,{port};no-tls",
+            $"--backend=127.0.0.1,{backendProxyPort}", "--workers=1", "--no-ocsp", "--log-level=WARN",
+            $"--pid-file={directory}/nghttpx.pid"], directory, port);
     }
 
     /// <summary>nginx proxying every request to <paramref name="upstreamPort"/> over HTTP/1.1, with request and response buffering off.</summary>
