@@ -3,5 +3,5 @@ namespace HttpInConnect;
 /// <summary>The encapsulating half: <c>encap.json</c> (HTTP on 10000 → envoy-internal://encap → HTTP/2 CONNECT host.com:443 to 10001).</summary>
 internal static class Encap
 {
-    public static void Configure(ConfigurationManager configuration) => RoleConfiguration.Add(configuration, "encap.json");
+    public const string RoleFile = "encap.json";
 }

@@ -1,29 +1,46 @@
-// Envoy's "encapsulate HTTP GET in HTTP CONNECT" example (seed 001) on the same ports: HTTP on 127.0.0.1:10000 is
-// forwarded, for every route, to internal listener "encap", whose TCP proxy carries the HTTP/1.1 connection inside a
-// classic HTTP/2 CONNECT (host.com:443) to 127.0.0.1:10001, where the decapsulating half serves it.
-// Switch (environment): HTTPINCONNECT_ROLE = encap | decap | both   (default: the half this build has, encap)
+// Envoy's HTTP-in-CONNECT examples (seed 001) on the same ports, in one process or two. Switch (environment):
+//   HTTPINCONNECT_ROLE = encap | decap | both (default: both halves in one process)
+//   encap (encap.json, Encap.cs): HTTP 127.0.0.1:10000 -> internal listener "encap" (TCP proxy) -> the request inside a
+//       classic HTTP/2 CONNECT (host.com:443) to 127.0.0.1:10001 (encapsulate_http_in_http2_connect.yaml).
+//   decap (decap.json, DecapHttpLayer.cs): 127.0.0.1:10001, Protocols Auto, terminates every CONNECT (HTTP/1.1 or
+//       HTTP/2; any target, e.g. host.com:443, with no DNS lookup) into internal listener "decap", whose own HTTP layer
+//       (Protocols Auto) answers every request with "Hello, world!" (terminate_http_in_http2_connect.yaml).
+// Each half is a host of its own, as in Envoy each is its own listener with its own route table: the encap half's
+// catch-all route and the decap half's CONNECT route never compete.
 using HttpInConnect;
 
-var role = Environment.GetEnvironmentVariable("HTTPINCONNECT_ROLE") is { Length: > 0 } r ? r : "encap";
+var role = Environment.GetEnvironmentVariable("HTTPINCONNECT_ROLE") is { Length: > 0 } r ? r : "both";
 if (role is not ("encap" or "decap" or "both"))
 {
     Console.Error.WriteLine($"HTTPINCONNECT_ROLE '{role}' is not one of encap, decap, both.");
     return 2;
 }
-if (role is "decap" or "both")
+
+// The decap cluster's internal listener must be bound before the decap host validates its destination.
+await using var decapLayer = role is "encap" ? null : await DecapHttpLayer.StartAsync();
+await using var decap = role is "encap" ? null : Build(args, "decap.json");
+if (role is "decap")
 {
-    Console.Error.WriteLine($"HTTPINCONNECT_ROLE '{role}': the decapsulating half (10001) is not in this build yet; use HTTPINCONNECT_ROLE=encap (see README.md).");
-    return 2;
+    await decap!.RunAsync();
+    return 0;
 }
-
-var builder = WebApplication.CreateBuilder(args);
-Encap.Configure(builder.Configuration);
-var proxySection = builder.Configuration.GetSection("ReverseProxy");
-builder.Services.AddReverseProxy()
-    .LoadFromConfig(proxySection)
-    .AddTunnels(proxySection);
-
-var app = builder.Build();
-app.MapReverseProxy();
-app.Run();
+if (decap is not null)
+{
+    await decap.StartAsync();
+}
+await using var encap = Build(args, Encap.RoleFile);
+await encap.RunAsync();
 return 0;
+
+static WebApplication Build(string[] args, string roleFile)
+{
+    var builder = WebApplication.CreateBuilder(args);
+    RoleConfiguration.Add(builder.Configuration, roleFile);
+    var proxySection = builder.Configuration.GetSection("ReverseProxy");
+    builder.Services.AddReverseProxy()
+        .LoadFromConfig(proxySection)
+        .AddTunnels(proxySection);
+    var app = builder.Build();
+    app.MapTunnelsReverseProxy();
+    return app;
+}
