@@ -46,8 +46,16 @@
 //       `plain-yarp` mode: two hops, and one), nginx and haproxy (../shared/bench/peers.sh); HTTP/1.1 (h2load --h1)
 //       and h2c req/s in one run, interleaved rounds. About 2.5 minutes.
 //
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- connect-memory [--tunnels 10000]
+//       Memory per idle HTTP/1.1 CONNECT tunnel (CONNECT, 200, one byte echoed, then silence): the gateway (Protocols Auto,
+//       a CONNECT route to an in-process echo on envoy-internal://echo, so it holds one socket per tunnel) runs in this
+//       process, the clients in a child process (this program's connect-clients mode). Target: <= 8 KiB committed per tunnel.
+//
+//   CONNECT throughput and tunnels/s beside squid and tinyproxy: bash eng/bench-connect.sh (the TcpTunnel sample's L2).
+//
 // Figures on a shared or 2-core machine drift 20-40% between runs: compare only ratios measured within one run.
 using BenchmarkDotNet.Running;
+using Yarp.Tunnels.Benchmarks.Connect;
 using Yarp.Tunnels.Benchmarks.E2e;
 using Yarp.Tunnels.Benchmarks.Micro;
 using Yarp.Tunnels.Benchmarks.Tunneling;
@@ -73,6 +81,10 @@ switch (mode)
         return await Http2TunnelRunner.RunAsync(rest);
     case Http2TunnelRunner.ClientsMode:
         return await Http2TunnelRunner.RunClientsAsync(rest);
+    case "connect-memory":
+        return await ConnectMemoryRunner.RunAsync(rest);
+    case ConnectClients.Mode:
+        return await ConnectClients.RunAsync(rest);
     case GatewayProcess.Mode:
         return await GatewayProcess.RunAsync(rest);
     case Yarp.Tunnels.Benchmarks.FrontProxy.PlainYarpProcess.Mode:
@@ -81,6 +93,7 @@ switch (mode)
         Console.Error.WriteLine("usage: dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- micro [BenchmarkDotNet args]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- connect-memory [--tunnels 10000]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4]");
         return 2;
