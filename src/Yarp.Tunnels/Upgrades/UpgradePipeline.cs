@@ -13,11 +13,16 @@ namespace Yarp.Tunnels.Upgrades;
 /// </summary>
 internal static class UpgradePipeline
 {
-    /// <summary>YARP's default proxy steps (those of the no-argument <c>MapReverseProxy()</c>).</summary>
+    /// <summary>
+    /// YARP's default proxy steps (those of the no-argument <c>MapReverseProxy()</c>), except load balancing for an
+    /// original-destination cluster: it has no destinations to pick from, and YARP's step would log a warning for every
+    /// CONNECT routed to it.
+    /// </summary>
     public static void DefaultSteps(IReverseProxyApplicationBuilder proxy)
     {
         proxy.UseSessionAffinity();
-        proxy.UseLoadBalancing();
+        proxy.UseWhen(context => !OriginalDestination.IsDeclared(context.GetReverseProxyFeature().Cluster.Config),
+            branch => new ProxyBranchBuilder(branch).UseLoadBalancing());
         proxy.UsePassiveHealthChecks();
     }
 
