@@ -124,7 +124,6 @@ public class ConnectConfigTests
             "Route 'r': Connect: AllowPost 'sometimes' is not a boolean (true or false).",
             "Route 'r': Connect: ProxyProtocol 'v3' is not one of V1, V2.",
             "Route 'r': Connect: ConnectTimeout 'later' is not a time span (hh:mm:ss).",
-            "Route 'r': Connect: Decapsulate is not available in this version; route the CONNECT to an envoy-internal:// destination whose listener serves HTTP instead.",
             "Route 'r': Connect: Policy: AllowedPorts:1 'x' is not an integer.",
             "Route 'r': Connect: Policy: AllowedPorts[0] 0 is not a port (1-65535).",
             "Route 'r': Connect: Policy: AllowedPorts[1] 70000 is not a port (1-65535).",
@@ -137,7 +136,6 @@ public class ConnectConfigTests
             "Route 'r': Connect: TlsOrigination: Enabled 'on' is not a boolean (true or false).",
             "Route 'r': Connect: TlsOrigination: ValidateCertificate 'off' is not a boolean (true or false).",
             "Route 'r': Connect: TlsOrigination: ServerName 'not a name' is not a DNS name.",
-            "Route 'code': Connect: Mode 'Proxy' (forwarding CONNECT to an upstream proxy) is not available in this version; use Terminate.",
             "Route 'code': Connect: ConnectTimeout must be positive.",
         ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), errors.Order(StringComparer.Ordinal));
