@@ -18,7 +18,7 @@ if (role is not ("encap" or "decap" or "both"))
 
 // The decap cluster's internal listener must be bound before the decap host validates its destination.
 await using var decapLayer = role is "encap" ? null : await DecapHttpLayer.StartAsync();
-await using var decap = role is "encap" ? null : Build(args, "decap.json");
+await using var decap = role is "encap" ? null : RoleConfiguration.BuildHost(args, "decap.json");
 if (role is "decap")
 {
     await decap!.RunAsync();
@@ -28,19 +28,6 @@ if (decap is not null)
 {
     await decap.StartAsync();
 }
-await using var encap = Build(args, Encap.RoleFile);
+await using var encap = RoleConfiguration.BuildHost(args, Encap.RoleFile);
 await encap.RunAsync();
 return 0;
-
-static WebApplication Build(string[] args, string roleFile)
-{
-    var builder = WebApplication.CreateBuilder(args);
-    RoleConfiguration.Add(builder.Configuration, roleFile);
-    var proxySection = builder.Configuration.GetSection("ReverseProxy");
-    builder.Services.AddReverseProxy()
-        .LoadFromConfig(proxySection)
-        .AddTunnels(proxySection);
-    var app = builder.Build();
-    app.MapTunnelsReverseProxy();
-    return app;
-}

@@ -21,18 +21,6 @@ if (halves.Length == 0)
     return 2;
 }
 
-var hosts = new List<WebApplication>();
-foreach (var half in halves)
-{
-    var builder = WebApplication.CreateBuilder(args);
-    RoleConfiguration.Add(builder.Configuration, half);
-    var proxySection = builder.Configuration.GetSection("ReverseProxy");
-    builder.Services.AddReverseProxy()
-        .LoadFromConfig(proxySection)
-        .AddTunnels(proxySection);
-    var app = builder.Build();
-    app.MapTunnelsReverseProxy();
-    hosts.Add(app);
-}
+var hosts = halves.Select(half => RoleConfiguration.BuildHost(args, half)).ToList();
 await Task.WhenAll(hosts.Select(host => host.RunAsync()));
 return 0;

@@ -15,4 +15,21 @@ internal static class RoleConfiguration
         var builder = new ConfigurationBuilder().SetBasePath(AppContext.BaseDirectory).AddJsonFile(jsonFile, optional: false).AddInMemoryCollection(overrides ?? new Dictionary<string, string?>());
         sources.Insert(index, new ChainedConfigurationSource { Configuration = builder.Build(), ShouldDisposeConfiguration = true });
     }
+
+    /// <summary>
+    /// A gateway host configured by <paramref name="roleFile"/> (its <c>ReverseProxy</c> section with Yarp.Tunnels) and
+    /// mapped with <c>MapTunnelsReverseProxy</c>, for samples that run each half as a host of its own.
+    /// </summary>
+    public static WebApplication BuildHost(string[] args, string roleFile)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        Add(builder.Configuration, roleFile);
+        var proxySection = builder.Configuration.GetSection("ReverseProxy");
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(proxySection)
+            .AddTunnels(proxySection);
+        var app = builder.Build();
+        app.MapTunnelsReverseProxy();
+        return app;
+    }
 }

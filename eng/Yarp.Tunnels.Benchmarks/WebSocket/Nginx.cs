@@ -68,21 +68,7 @@ internal sealed class Nginx : IAsyncDisposable
     {
         var port = Hosts.FreePort();
         var directory = Directory.CreateTempSubdirectory("yarp-tunnels-ws-nginx-").FullName;
-        var config = string.Create(CultureInfo.InvariantCulture, $$"""
-            daemon off;
-            worker_processes auto;
-            pid {{directory}}/nginx.pid;
-            error_log {{directory}}/error.log warn;
-            events { worker_connections 4096; }
-            http {
-                access_log off;
-                client_body_temp_path {{directory}}/body;
-                proxy_temp_path {{directory}}/proxy;
-                fastcgi_temp_path {{directory}}/fastcgi;
-                uwsgi_temp_path {{directory}}/uwsgi;
-                scgi_temp_path {{directory}}/scgi;
-                server {
-                    listen 127.0.0.1:{{port}};
+        var config = NginxConfig.Proxy(directory, port, "worker_processes auto;", 4096, $$"""
                     location / {
                         proxy_pass http://127.0.0.1:{{backendPort}};
                         proxy_http_version 1.1;
@@ -91,8 +77,6 @@ internal sealed class Nginx : IAsyncDisposable
                         proxy_set_header Host $host;
                         proxy_read_timeout 1h;
                     }
-                }
-            }
             """);
         var path = Path.Combine(directory, "nginx.conf");
         await File.WriteAllTextAsync(path, config);

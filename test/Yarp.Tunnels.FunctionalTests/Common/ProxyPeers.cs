@@ -77,22 +77,7 @@ internal sealed class ProxyPeers : IDisposable
         var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : ToolProcess.Require("nginx");
         var port = FreePort.Get();
         var directory = NewDirectory("nginx");
-        File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            pid {{directory}}/nginx.pid;
-            error_log {{directory}}/error.log warn;
-            events { worker_connections 256; }
-            http {
-                access_log off;
-                client_body_temp_path {{directory}}/body;
-                proxy_temp_path {{directory}}/proxy;
-                fastcgi_temp_path {{directory}}/fastcgi;
-                uwsgi_temp_path {{directory}}/uwsgi;
-                scgi_temp_path {{directory}}/scgi;
-                server {
-                    listen 127.0.0.1:{{port}};
+        File.WriteAllText(Path.Combine(directory, "nginx.conf"), NginxConfig.Proxy(directory, port, "master_process off;\nworker_processes 1;", 256, $$"""
                     client_max_body_size 0;
                     location / {
                         proxy_pass http://127.0.0.1:{{upstreamPort}};
@@ -101,9 +86,7 @@ internal sealed class ProxyPeers : IDisposable
                         proxy_request_buffering off;
                         proxy_read_timeout 60s;
                     }
-                }
-            }
-            """);
+            """));
         return await StartAsync(nginx, ["-p", directory, "-c", Path.Combine(directory, "nginx.conf")], directory, port);
     }
 
