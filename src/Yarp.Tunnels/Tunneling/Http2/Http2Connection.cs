@@ -102,8 +102,6 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     internal Http2FrameWriter Writer => _writer ?? throw new InvalidOperationException("The connection is not open.");
 
-    internal int MaxFrameSize => Writer.MaxFrameSize;
-
     /// <summary>
     /// Connects with <paramref name="connect"/>, sends the preface and runs the read loop until the connection ends;
     /// connecting, TLS and the peer's SETTINGS must all happen within <paramref name="handshakeTimeout"/>.
@@ -195,7 +193,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     internal void SendEndStream(Http2Stream stream) => _ = WriteAsync(stream, async (writer, token) =>
     {
-        await writer.WriteDataAsync(stream.Id, ReadOnlyMemory<byte>.Empty, endStream: true, token).ConfigureAwait(false);
+        await writer.WriteEndStreamAsync(stream.Id, token).ConfigureAwait(false);
         stream.OnEndStreamSent();
     });
 

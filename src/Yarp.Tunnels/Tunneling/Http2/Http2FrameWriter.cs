@@ -94,14 +94,49 @@ internal sealed class Http2FrameWriter(PipeWriter output)
         }
     }
 
-    /// <summary>Writes one DATA frame; <paramref name="data"/> must fit <see cref="MaxFrameSize"/> and the flow-control windows.</summary>
-    public async ValueTask WriteDataAsync(int streamId, ReadOnlyMemory<byte> data, bool endStream, CancellationToken cancellationToken)
+    /// <summary>Writes an empty DATA frame with END_STREAM.</summary>
+    public ValueTask WriteEndStreamAsync(int streamId, CancellationToken cancellationToken) =>
+        WriteControlAsync(writer => writer.WriteFrame(new Http2FrameHeader(0, Http2FrameType.Data, Http2Flags.EndStream, streamId), []), cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="data"/> as DATA frames (no END_STREAM) of <paramref name="stream"/>, cut to the peer's
+    /// SETTINGS_MAX_FRAME_SIZE into one contiguous buffer and flushed once (one send, not one per frame or per buffer
+    /// segment), if the stream may still send: checked under the lock, so no DATA follows its RST_STREAM. False when
+    /// nothing was written: the stream could not send, or the wait for the lock was canceled; the caller still holds the
+    /// flow-control credit then. A failed flush after writing throws.
+    /// </summary>
+    public async ValueTask<bool> TryWriteDataAsync(Http2Stream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            WriteFrame(new Http2FrameHeader(data.Length, Http2FrameType.Data, endStream ? Http2Flags.EndStream : Http2Flags.None, streamId), data.Span);
+            await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        try
+        {
+            if (!stream.CanSendData)
+            {
+                return false;
+            }
+            var maxFrameSize = _maxFrameSize;
+            var frames = (data.Length + maxFrameSize - 1) / maxFrameSize;
+            var size = data.Length + (frames * Http2FrameHeader.Size);
+            var buffer = output.GetSpan(size);
+            var written = 0;
+            for (var payload = data.Span; !payload.IsEmpty;)
+            {
+                var length = Math.Min(payload.Length, maxFrameSize);
+                new Http2FrameHeader(length, Http2FrameType.Data, Http2Flags.None, stream.Id).Write(buffer[written..]);
+                payload[..length].CopyTo(buffer[(written + Http2FrameHeader.Size)..]);
+                written += Http2FrameHeader.Size + length;
+                payload = payload[length..];
+            }
+            output.Advance(size);
             await FlushAsync(cancellationToken).ConfigureAwait(false);
+            return true;
         }
         finally
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Yarp.Tunnels.TcpProxy;
+using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.Tunneling.Http2;
 
@@ -68,8 +69,8 @@ internal sealed class Http2Stream : RelayEnd
     {
         while (!data.IsEmpty)
         {
-            var wanted = Math.Min(data.Length, _connection.MaxFrameSize);
-            var streamCredit = await SendWindow.TakeAsync(wanted, cancellationToken).ConfigureAwait(false);
+            // All the credit there is, up to a 64 KiB batch: the writer cuts it into frames and sends them at once.
+            var streamCredit = await SendWindow.TakeAsync(Math.Min(data.Length, PipeWriterExtensions.MaxBlockSize), cancellationToken).ConfigureAwait(false);
             int credit;
             try
             {
@@ -84,15 +85,28 @@ internal sealed class Http2Stream : RelayEnd
             {
                 SendWindow.TryAdd(streamCredit - credit);
             }
+            if (!await _connection.Writer.TryWriteDataAsync(this, data[..credit], cancellationToken).ConfigureAwait(false))
+            {
+                // Not sent (reset meanwhile, or canceled): the credit goes back, or the connection window would shrink
+                // for good and, once exhausted, stall every stream on the connection.
+                _connection.SendWindow.TryAdd(credit);
+                SendWindow.TryAdd(credit);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new ConnectionResetException("The HTTP/2 stream was reset.");
+            }
+            data = data[credit..];
+        }
+    }
+
+    /// <summary>DATA may still be sent: neither END_STREAM asked for nor RST_STREAM sent or received.</summary>
+    public bool CanSendData
+    {
+        get
+        {
             lock (this)
             {
-                if (_reset || _localClosed)
-                {
-                    throw new ConnectionResetException("The HTTP/2 stream was reset.");
-                }
+                return !_reset && !_localClosed;
             }
-            await _connection.Writer.WriteDataAsync(Id, data[..credit], endStream: false, cancellationToken).ConfigureAwait(false);
-            data = data[credit..];
         }
     }
 

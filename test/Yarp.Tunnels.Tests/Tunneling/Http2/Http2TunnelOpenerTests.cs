@@ -378,6 +378,37 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
         await stream.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Write_StreamResetWhileWaitingForConnectionWindow_GivesTheConnectionCreditBack()
+    {
+        var (connection, first) = await EstablishAsync();
+        var secondOpen = Opener().OpenAsync(Request(_server.Address), Connect, Cleartext, _timeout.Token).AsTask();
+        var (secondId, _, _) = await connection.ReadHeadersAsync();
+        await connection.WriteStatusAsync(secondId, 200);
+        var second = (await secondOpen).Stream!;
+        // The second stream uses up the connection's initial window (65,535 octets, as large as its own).
+        await second.WriteAsync(new byte[65_535], _timeout.Token);
+        for (var received = 0; received < 65_535;)
+        {
+            received += (await connection.ReadFrameAsync(Http2FrameType.Data, h => h.StreamId == secondId)).Header.Length;
+        }
+
+        // The first stream waits for connection credit; the peer resets it, then grants 100 octets on the connection.
+        var blocked = first.WriteAsync(new byte[100], _timeout.Token).AsTask();
+        await connection.WriteFrameAsync(Http2FrameType.RstStream, 0, 1, RawHttp2Connection.UInt32((uint)Http2ErrorCode.Cancel));
+        await connection.WriteFrameAsync(Http2FrameType.WindowUpdate, 0, 0, RawHttp2Connection.UInt32(100));
+        await Assert.ThrowsAsync<ConnectionResetException>(() => blocked);
+
+        // The reset stream never sent them: the 100 octets are still the connection's, for the second stream.
+        await connection.WriteFrameAsync(Http2FrameType.WindowUpdate, 0, secondId, RawHttp2Connection.UInt32(100));
+        var write = second.WriteAsync(new byte[100], _timeout.Token).AsTask();
+        var data = await connection.ReadFrameAsync(Http2FrameType.Data, h => h.StreamId == secondId);
+        Assert.Equal(100, data.Header.Length);
+        await write;
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_pool is not null)
