@@ -33,12 +33,17 @@
 //       --only runs the named paths first (h1-direct, h1-gateway, h1-yarp, h1-tcp, h1-nginx, h2-direct, h2-gateway) plus the
 //       rows the ratios need, e.g. to attach perf to the gateway process. About 1 minute with the defaults.
 //
-//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4]
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4] [--warmup 5]
 //       TCP over classic HTTP/2 CONNECT: client -> L1 (TCP proxy listener, Tunneling Protocol Http2) -> node's http2 CONNECT
 //       server (test/Yarp.Tunnels.FunctionalTests/Interop/node/h2-connect-server.js; needs node) -> raw sink/echo: bulk
-//       Gbit/s (1 and 4 streams), tunnels/s (32 loops of connect, 1-byte echo, close), then --tunnels idle tunnels
-//       (node echoes them itself): upstream HTTP/2 connections, tunnels per connection, committed bytes and VmData per
-//       tunnel. Needs about 2 file descriptors per tunnel (ulimit -n). About a minute.
+//       Gbit/s (1 and 4 streams), tunnels/s (32 loops of connect, 1-byte echo, close), each after --warmup s of the same
+//       load, then --tunnels idle tunnels (node echoes them itself; the clients in a child process): upstream HTTP/2
+//       connections, tunnels per connection, committed bytes, RSS and VmData per tunnel. About a minute and a half.
+//
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h1tunnel-memory [--tunnels 10000]
+//       Memory per idle HTTP/1.1 CONNECT tunnel on L1 (TCP proxy listener, Tunneling Protocol Http1, this process) -> the
+//       connect-memory gateway in a child process -> its echo; clients in another child process. L1 holds 2 sockets per
+//       tunnel: the open-file limit (ulimit -n; 20,000 hard on the development VM) caps the count, which is then printed.
 //
 //   bash eng/bench-frontproxy.sh
 //       The FrontProxy sample as shipped (front -> sidecar -> service over internal listeners) against the same two hops
@@ -49,7 +54,8 @@
 //   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- connect-memory [--tunnels 10000]
 //       Memory per idle HTTP/1.1 CONNECT tunnel (CONNECT, 200, one byte echoed, then silence): the gateway (Protocols Auto,
 //       a CONNECT route to an in-process echo on envoy-internal://echo, so it holds one socket per tunnel) runs in this
-//       process, the clients in a child process (this program's connect-clients mode). Target: <= 8 KiB committed per tunnel.
+//       process, the clients in a child process (this program's connect-clients mode). Committed, RSS and VmData per
+//       tunnel. Target: <= 8 KiB committed per tunnel.
 //
 //   CONNECT throughput and tunnels/s beside squid and tinyproxy: bash eng/bench-connect.sh (the TcpTunnel sample's L2).
 //
@@ -79,12 +85,16 @@ switch (mode)
         return await WebSocketRunner.RunAsync(rest);
     case "h2tunnel":
         return await Http2TunnelRunner.RunAsync(rest);
-    case Http2TunnelRunner.ClientsMode:
-        return await Http2TunnelRunner.RunClientsAsync(rest);
+    case IdleTunnelMemory.ClientsMode:
+        return await IdleTunnelMemory.RunClientsAsync(rest);
     case "connect-memory":
         return await ConnectMemoryRunner.RunAsync(rest);
     case ConnectClients.Mode:
         return await ConnectClients.RunAsync(rest);
+    case ConnectMemoryRunner.GatewayMode:
+        return await ConnectMemoryRunner.RunGatewayAsync(rest);
+    case "h1tunnel-memory":
+        return await Http1TunnelMemoryRunner.RunAsync(rest);
     case GatewayProcess.Mode:
         return await GatewayProcess.RunAsync(rest);
     case Yarp.Tunnels.Benchmarks.FrontProxy.PlainYarpProcess.Mode:
@@ -95,6 +105,7 @@ switch (mode)
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- connect-memory [--tunnels 10000]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]");
-        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4] [--warmup 5]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h1tunnel-memory [--tunnels 10000]");
         return 2;
 }

@@ -7,13 +7,11 @@ namespace Yarp.Tunnels.Benchmarks.Connect;
 
 /// <summary>
 /// This program's <c>connect-clients</c> mode: a process of its own that opens idle HTTP/1.1 CONNECT tunnels (CONNECT,
-/// 200, one byte echoed, then silence), prints <c>ready</c> and holds them until its standard input closes. Keeping the
-/// clients out of the measured process means their sockets count neither against its file limit nor its memory.
+/// 200, one byte echoed, then silence) and holds them until its standard input closes (<see cref="ChildProcess"/>).
 /// </summary>
 internal static class ConnectClients
 {
     public const string Mode = "connect-clients";
-    public const string Ready = "ready";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -26,8 +24,7 @@ internal static class ConnectClients
         {
             clients.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(100, count - opened)).Select(_ => OpenAsync(port, request))));
         }
-        Console.WriteLine(Ready);
-        await Console.In.ReadToEndAsync();
+        await ChildProcess.RunUntilParentClosesAsync();
         foreach (var client in clients)
         {
             client.LingerState = new LingerOption(true, 0);

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Yarp.Tunnels.Benchmarks.E2e;
+using Yarp.Tunnels.Benchmarks.Tunneling;
 using Yarp.Tunnels.InternalListeners;
-using Yarp.Tunnels.Shared;
 
 namespace Yarp.Tunnels.Benchmarks.Connect;
 
@@ -14,51 +15,82 @@ namespace Yarp.Tunnels.Benchmarks.Connect;
 /// Memory per idle CONNECT tunnel: this process runs the gateway (an HTTP/1.1 CONNECT route, <c>Protocols: Auto</c>, like
 /// the TcpTunnel sample's L2) whose cluster is an in-process echo on an internal listener, so the gateway holds one
 /// socket per tunnel; the clients (<see cref="ConnectClients"/>) run in a child process. Reports what each tunnel adds
-/// to the GC's committed memory after an aggressive collection (what a container's heap limit counts) and to VmData.
+/// to the GC's committed memory after an aggressive collection (what a container's heap limit counts), RSS and VmData.
+/// The same gateway runs alone as this program's <see cref="GatewayMode"/>, the CONNECT proxy of the h1tunnel-memory mode.
 /// </summary>
 internal static class ConnectMemoryRunner
 {
+    /// <summary>The child process mode that runs the gateway on <c>--port</c> until its input closes.</summary>
+    public const string GatewayMode = "connect-gateway";
+
+    /// <summary>The CONNECT target the gateway's route matches (and echoes).</summary>
+    public const string EchoTarget = "echo:1";
+
     public static async Task<int> RunAsync(string[] args)
     {
-        var tunnels = (int)E2e.E2eRunner.ReadOption(args, "--tunnels", 10_000);
-        var port = E2e.Hosts.FreePort();
-        var settings = new Dictionary<string, string?>
-        {
-            ["ReverseProxy:Listeners:l2:Address"] = $"tcp://127.0.0.1:{port}",
-            ["ReverseProxy:Listeners:l2:Protocols"] = "Auto",
-            ["ReverseProxy:Routes:tunnel:ClusterId"] = "echo",
-            ["ReverseProxy:Routes:tunnel:Match:Hosts:0"] = "echo:1",
-            ["ReverseProxy:Routes:tunnel:Connect:Enabled"] = "true",
-            ["ReverseProxy:Clusters:echo:Destinations:d1:Address"] = "envoy-internal://echo",
-        };
-        var registry = new InternalListenerRegistry();
-        await using var gateway = await E2e.Hosts.StartAsync(builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(settings);
-            var section = builder.Configuration.GetSection("ReverseProxy");
-            builder.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section, registry);
-            builder.WebHost.ConfigureKestrel(k => k.ListenInternal("echo", o => o.Run(EchoAsync)));
-        }, app => app.MapTunnelsReverseProxy());
+        var requested = (int)E2eRunner.ReadOption(args, "--tunnels", 10_000);
+        // One socket per tunnel here, and the warm-up batch's 200.
+        var tunnels = Math.Min(requested, IdleTunnelMemory.FileLimitCapacity(1) - 200);
+        var port = Hosts.FreePort();
+        await using var gateway = await StartGatewayAsync(port);
 
         Console.WriteLine("# Yarp.Tunnels memory per idle CONNECT tunnel");
         Console.WriteLine();
         Console.WriteLine(BenchmarkMachine.Describe());
         Console.WriteLine("- Gateway in this process: HTTP/1.1 CONNECT on a socket listener (Protocols Auto) → route → envoy-internal://echo (an in-process echo: its objects are counted too).");
         Console.WriteLine("- Clients in a child process: CONNECT, 200, one byte echoed, then silence. Committed: GC.GetGCMemoryInfo().TotalCommittedBytes after an aggressive collection.");
+        if (tunnels < requested)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- {tunnels:#,0} tunnels, not {requested:#,0}: the open-file limit (ulimit -n) allows no more."));
+        }
         Console.WriteLine();
 
         // A first batch warms the JIT and the pools; the baseline holds what tunnels share.
-        await using var warmUp = await ClientsProcess.StartAsync(port, 200);
-        var (committed0, vmData0) = Measure();
+        await using var warmUp = await StartClientsAsync(port, 200);
+        var (committed0, vmData0) = MemoryRunner.Measure();
+        var rss0 = MemoryRunner.ProcessStatusBytes("VmRSS");
         var watch = Stopwatch.StartNew();
-        await using var clients = await ClientsProcess.StartAsync(port, tunnels);
+        await using var clients = await StartClientsAsync(port, tunnels);
         var opened = watch.Elapsed;
-        var (committed1, vmData1) = Measure();
-        Console.WriteLine("| tunnels | committed per tunnel | VmData per tunnel | opened in |");
-        Console.WriteLine("|---:|---:|---:|---:|");
+        var (committed1, vmData1) = MemoryRunner.Measure();
+        var rss1 = MemoryRunner.ProcessStatusBytes("VmRSS");
+        Console.WriteLine("| tunnels | committed per tunnel | RSS per tunnel | VmData per tunnel | opened in |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {tunnels:#,0} | {(committed1 - committed0) / (double)tunnels / 1024:0.00} KiB | {(vmData1 - vmData0) / (double)tunnels / 1024:0.00} KiB | {opened.TotalSeconds:0.0} s |"));
+            $"| {tunnels:#,0} | {MemoryRunner.Kib((committed1 - committed0) / tunnels)} | {MemoryRunner.Kib((rss1 - rss0) / tunnels)} | {MemoryRunner.Kib((vmData1 - vmData0) / tunnels)} | {opened.TotalSeconds:0.0} s |"));
         return 0;
+    }
+
+    /// <summary>The child process: the gateway on <c>--port</c>, until the parent closes its input.</summary>
+    public static async Task<int> RunGatewayAsync(string[] args)
+    {
+        await using var gateway = await StartGatewayAsync((int)E2eRunner.ReadOption(args, "--port", 0));
+        await ChildProcess.RunUntilParentClosesAsync();
+        return 0;
+    }
+
+    private static Task<ChildProcess> StartClientsAsync(int port, int count) =>
+        ChildProcess.StartAsync(ConnectClients.Mode, "--port", ConnectClients.Str(port), "--count", ConnectClients.Str(count));
+
+    private static Task<WebApplication> StartGatewayAsync(int port)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Listeners:l2:Address"] = $"tcp://127.0.0.1:{port}",
+            ["ReverseProxy:Listeners:l2:Protocols"] = "Auto",
+            ["ReverseProxy:Routes:tunnel:ClusterId"] = "echo",
+            ["ReverseProxy:Routes:tunnel:Match:Hosts:0"] = EchoTarget,
+            ["ReverseProxy:Routes:tunnel:Connect:Enabled"] = "true",
+            ["ReverseProxy:Clusters:echo:Destinations:d1:Address"] = "envoy-internal://echo",
+        };
+        var registry = new InternalListenerRegistry();
+        return Hosts.StartAsync(builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            var section = builder.Configuration.GetSection("ReverseProxy");
+            builder.Services.AddReverseProxy().LoadFromConfig(section).AddTunnels(section, registry);
+            builder.WebHost.ConfigureKestrel(k => k.ListenInternal("echo", o => o.Run(EchoAsync)));
+        }, app => app.MapTunnelsReverseProxy());
     }
 
     private static async Task EchoAsync(ConnectionContext connection)
@@ -84,56 +116,6 @@ internal static class ConnectMemoryRunner
         catch (ConnectionResetException)
         {
             // The clients reset their tunnels when the run ends.
-        }
-    }
-
-    private static (long Committed, long VmData) Measure()
-    {
-        var committed = CommittedMemory.Measure();
-        var vmData = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmData:", StringComparison.Ordinal));
-        return (committed, long.Parse(vmData.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024);
-    }
-
-    /// <summary>A <c>connect-clients</c> child process holding <c>count</c> tunnels open until disposed.</summary>
-    private sealed class ClientsProcess(Process process) : IAsyncDisposable
-    {
-        public static async Task<ClientsProcess> StartAsync(int port, int count)
-        {
-            var host = Environment.ProcessPath ?? throw new InvalidOperationException("No process path to start the clients with.");
-            var info = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
-            if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            {
-                info.ArgumentList.Add(typeof(ClientsProcess).Assembly.Location);
-            }
-            foreach (var argument in new[] { ConnectClients.Mode, "--port", ConnectClients.Str(port), "--count", ConnectClients.Str(count) })
-            {
-                info.ArgumentList.Add(argument);
-            }
-            var clients = new ClientsProcess(Process.Start(info) ?? throw new InvalidOperationException("The clients did not start."));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            if (await clients._process.StandardOutput.ReadLineAsync(timeout.Token) != ConnectClients.Ready)
-            {
-                await clients.DisposeAsync();
-                throw new InvalidOperationException("The clients could not open their tunnels (see their error output).");
-            }
-            return clients;
-        }
-
-        private readonly Process _process = process;
-
-        public async ValueTask DisposeAsync()
-        {
-            _process.StandardInput.Close();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            _process.Dispose();
         }
     }
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.Tunnels.Benchmarks.E2e;
 using Yarp.Tunnels.InternalListeners;
@@ -18,17 +16,30 @@ namespace Yarp.Tunnels.Benchmarks.Tunneling;
 /// </summary>
 internal static class Http2TunnelRunner
 {
-    /// <summary>The child process mode that opens and holds the idle clients.</summary>
-    public const string ClientsMode = "h2tunnel-clients";
-
     public static async Task<int> RunAsync(string[] args)
     {
         var tunnels = (int)MemoryRunner.ReadOption(args, "--tunnels", 10_000);
         var seconds = MemoryRunner.ReadOption(args, "--seconds", 4);
         var duration = TimeSpan.FromSeconds(seconds);
-        var warmup = TimeSpan.FromSeconds(0.5);
+        // .NET keeps JIT-compiling for seconds: each tunnel figure follows this long of the same load (direct ones 0.5 s).
+        var warmup = TimeSpan.FromSeconds(MemoryRunner.ReadOption(args, "--warmup", 5));
+        var directWarmup = TimeSpan.FromSeconds(0.5);
 
         using var node = StartNode();
+        try
+        {
+            return await RunAsync(node, tunnels, seconds, duration, warmup, directWarmup);
+        }
+        finally
+        {
+            // Disposing a Process does not end it: node would outlive this run.
+            node.Kill(entireProcessTree: true);
+            await node.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<int> RunAsync(Process node, int tunnels, double seconds, TimeSpan duration, TimeSpan warmup, TimeSpan directWarmup)
+    {
         var nodePort = await NodePortAsync(node);
         await using var backend = new RawBackend();
         var settings = new Dictionary<string, string?>
@@ -57,9 +68,9 @@ internal static class Http2TunnelRunner
         Console.WriteLine();
 
         Console.Error.WriteLine("bulk...");
-        var direct1 = await TcpLoad.BulkAsync(backend.Port, 1, backend, warmup, duration);
+        var direct1 = await TcpLoad.BulkAsync(backend.Port, 1, backend, directWarmup, duration);
         var tunnel1 = await TcpLoad.BulkAsync(l1, 1, backend, warmup, duration);
-        var direct4 = await TcpLoad.BulkAsync(backend.Port, 4, backend, warmup, duration);
+        var direct4 = await TcpLoad.BulkAsync(backend.Port, 4, backend, directWarmup, duration);
         var tunnel4 = await TcpLoad.BulkAsync(l1, 4, backend, warmup, duration);
         Console.Error.WriteLine("tunnels/s...");
         var opened = await TcpLoad.ConnectionsAsync(l1, 32, warmup, duration);
@@ -72,83 +83,25 @@ internal static class Http2TunnelRunner
         Console.WriteLine();
         await WaitForNoStreamsAsync(pool);
 
-        // Idle tunnels: one byte echoed through each, then silence. A warm-up round first, so the baseline holds what tunnels share.
+        // Idle tunnels: one byte echoed through each, then silence.
         Console.Error.WriteLine($"{tunnels:#,0} idle tunnels...");
-        using (var warm = await StartClientsAsync(idle, 100))
+        int connections = 0, count = 0;
+        var idleResult = await IdleTunnelMemory.MeasureAsync(idle, tunnels, () => WaitForNoStreamsAsync(pool), () =>
         {
-            warm.Kill();
-            await warm.WaitForExitAsync();
-        }
-        await WaitForNoStreamsAsync(pool);
-        var (committed0, vmData0) = MemoryRunner.Measure();
-        var rss0 = MemoryRunner.ProcessStatusBytes("VmRSS");
-        var clock = Stopwatch.StartNew();
-        using var clients = await StartClientsAsync(idle, tunnels);
-        var openSeconds = clock.Elapsed.TotalSeconds;
-        var (committed1, vmData1) = MemoryRunner.Measure();
-        var rss1 = MemoryRunner.ProcessStatusBytes("VmRSS");
-        var connections = pool.ConnectionCount;
-        var count = pool.ActiveStreams;
-        clients.Kill();
-        await clients.WaitForExitAsync();
+            connections = pool.ConnectionCount;
+            count = pool.ActiveStreams;
+        });
 
         Console.WriteLine("| idle tunnels open | upstream HTTP/2 connections | tunnels per connection | opened in | committed per tunnel | RSS per tunnel | VmData per tunnel |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {count:#,0} | {connections} | {count / (double)connections:#,0} | {openSeconds:0.0} s | {MemoryRunner.Kib((committed1 - committed0) / tunnels)} | {MemoryRunner.Kib((rss1 - rss0) / tunnels)} | {MemoryRunner.Kib((vmData1 - vmData0) / tunnels)} |"));
+            $"| {count:#,0} | {connections} | {count / (double)connections:#,0} | {idleResult.OpenSeconds:0.0} s | {MemoryRunner.Kib(idleResult.CommittedPerTunnel)} | {MemoryRunner.Kib(idleResult.RssPerTunnel)} | {MemoryRunner.Kib(idleResult.VmDataPerTunnel)} |"));
         return 0;
     }
 
     private static string Gbit(Measurement m) => string.Create(CultureInfo.InvariantCulture, $"{m.Rate * 8 / 1e9:0.00} Gbit/s{Failures(m)}");
 
     private static string Failures(Measurement m) => m.Failures > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({m.Failures} failed)") : "";
-
-    /// <summary>The child process: opens <c>--count</c> idle tunnels to <c>--port</c>, prints "ready", and holds them until killed.</summary>
-    public static async Task<int> RunClientsAsync(string[] args)
-    {
-        var clients = await OpenIdleAsync((int)MemoryRunner.ReadOption(args, "--port", 0), (int)MemoryRunner.ReadOption(args, "--count", 1));
-        Console.WriteLine("ready");
-        await Task.Delay(Timeout.Infinite);
-        GC.KeepAlive(clients);
-        return 0;
-    }
-
-    private static async Task<Process> StartClientsAsync(int port, int count)
-    {
-        var info = new ProcessStartInfo("dotnet", [typeof(Http2TunnelRunner).Assembly.Location, ClientsMode, "--port", $"{port}", "--count", $"{count}"])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(info) ?? throw new InvalidOperationException("The client process did not start.");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        if (await process.StandardOutput.ReadLineAsync(timeout.Token) != "ready")
-        {
-            process.Kill();
-            throw new InvalidOperationException("The client process failed to open its tunnels.");
-        }
-        return process;
-    }
-
-    private static async Task<List<Socket>> OpenIdleAsync(int port, int count)
-    {
-        var clients = new List<Socket>(count);
-        for (var opened = 0; opened < count; opened += 200)
-        {
-            clients.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(200, count - opened)).Select(async _ =>
-            {
-                var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                await client.SendAsync(new byte[] { 1 });
-                if (await client.ReceiveAsync(new byte[1]) != 1)
-                {
-                    throw new InvalidOperationException("An idle tunnel did not echo its byte.");
-                }
-                return client;
-            })));
-        }
-        return clients;
-    }
 
     /// <summary>The tunnels/s loops' last tunnels end asynchronously: start the idle round from no stream.</summary>
     private static async Task WaitForNoStreamsAsync(Http2ConnectionPool pool)

@@ -1,5 +1,7 @@
 // An independent HTTP/2 CONNECT proxy (node's built-in http2 module, cleartext prior knowledge) for the functional tests.
-// Usage: node h2-connect-server.js [--max-streams N] [--port N]
+// Usage: node h2-connect-server.js [--max-streams N] [--port N] [--window BYTES]
+// --window raises the stream (SETTINGS_INITIAL_WINDOW_SIZE) and connection receive windows from HTTP/2's 65,535 octets
+// (node's default) to BYTES (eng/bench-peers.sh --tunnel measures node both ways).
 // Listens on 127.0.0.1 (a free port unless --port) and prints {"port":N}. A classic CONNECT (or a POST, whose :authority names the
 // target) to host:port connects there and relays both ways, half-closes included (END_STREAM <-> FIN). Control targets
 // (port 1) test the client:
@@ -16,6 +18,11 @@ const net = require('net');
 
 const maxIndex = process.argv.indexOf('--max-streams');
 const settings = maxIndex > 0 ? { maxConcurrentStreams: Number(process.argv[maxIndex + 1]) } : {};
+const windowIndex = process.argv.indexOf('--window');
+const windowSize = windowIndex > 0 ? Number(process.argv[windowIndex + 1]) : 0;
+if (windowSize > 0) {
+  settings.initialWindowSize = windowSize;
+}
 let sessions = 0;
 let open = 0;
 
@@ -25,6 +32,9 @@ server.on('session', session => {
   open++;
   session.on('close', () => open--);
   session.on('error', () => {});
+  if (windowSize > 0) {
+    session.on('connect', () => session.setLocalWindowSize(windowSize));
+  }
 });
 
 server.on('stream', (stream, headers) => {
