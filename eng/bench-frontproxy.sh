@@ -5,9 +5,14 @@
 #   loopback : the same sample and hosts, both hops over loopback TCP (FrontProxy:EmbeddedTransport=Loopback)
 #   plain YARP, 2 hops / 1 hop: the sample's routes on plain YARP 2.3 (no Yarp.Tunnels), same greeting service, loopback
 #              TCP, one process (the benchmark program's plain-yarp mode); front on two ports (h1, h2c: plain Kestrel has no Auto)
+#   1 hop, like for like: the sample's front (--role front, as shipped but for its clusters' HTTP version: HTTP/1.1, as a
+#              service speaks) and plain YARP (--hops 1 --upstream), both forwarding to the same service process (the
+#              sample's --role service) over loopback TCP: the issue's "plain YARP with the same routes" comparison
 #   nginx, haproxy: ../shared/bench/peers.sh's reverse proxies in front of its nginx static backend (100-byte body)
-# Each cell: h2load -t1 -c50 for SECS s after a 1 s warm-up (-m 1 for HTTP/1.1, -m 10 streams for h2c); ROUNDS
-# interleaved rounds, the best shown. About 2.5 minutes. Run it alone (flock /tmp/yarp-land.lock bash eng/bench-frontproxy.sh).
+# Every row is first warmed up with WARMUP s (default 5: .NET's tiered JIT keeps compiling for seconds) of the same load
+# per protocol; then each cell: h2load -t1 -c50 for SECS s after a 1 s warm-up (-m 1 for HTTP/1.1, -m 10 streams for
+# h2c); ROUNDS interleaved rounds, the best shown. About 4 minutes. ROWS="gw1 yarp1ext" runs a subset. Run it alone
+# (flock -o /tmp/yarp-bench.lock bash eng/bench-frontproxy.sh).
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEERS_SH=${PEERS_SH:-$REPO/../shared/bench/peers.sh}
@@ -15,6 +20,8 @@ export PEERS_RUN=${PEERS_RUN:-/tmp/peers-bench-frontproxy}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 SECS=${SECS:-4}
 ROUNDS=${ROUNDS:-2}
+WARMUP=${WARMUP:-5}
+LOAD_START=$(cut -d" " -f1-3 /proc/loadavg)
 [[ -f $PEERS_SH ]] || { echo "peers.sh not found at $PEERS_SH (set PEERS_SH)" >&2; exit 1; }
 command -v h2load >/dev/null || { echo "h2load is required (apt-get install nghttp2-client)" >&2; exit 1; }
 if ! command -v haproxy >/dev/null || [[ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
@@ -44,10 +51,14 @@ start_front_proxy() {   # NAME PORT [extra args]: h1 + h2c on PORT, HTTPS on POR
     wait_port "$port" 60
 }
 
+h2load_args() {   # h1|h2c -> the load's h2load options
+    if [[ $1 == h1 ]]; then echo "-t 1 -c 50 --h1 -m 1"; else echo "-t 1 -c 50 -m 10"; fi
+}
+
 # load PORT PATH h1|h2c -> req/s (ERR... when any request failed)
 load() {
-    local port=$1 path=$2 proto=$3 out args=(-t 1 -c 50 -D "$SECS" --warm-up-time 1)
-    if [[ $proto == h1 ]]; then args+=(--h1 -m 1); else args+=(-m 10); fi
+    local port=$1 path=$2 proto=$3 out args
+    read -ra args <<<"$(h2load_args "$proto") -D $SECS --warm-up-time 1"
     out=$(timeout $((SECS + 10)) h2load "${args[@]}" "http://127.0.0.1:$port$path" 2>&1)
     echo "$out" >"$PEERS_RUN/logs/h2load-$port-$proto.log"
     local rps
@@ -60,31 +71,58 @@ load() {
 }
 
 declare -A BEST
-ROWS=(internal loopback yarp2 yarp1 nginx haproxy)
+read -ra ROWS <<<"${ROWS:-internal loopback yarp2 yarp1 gw1 yarp1ext nginx haproxy}"
 declare -A LABEL=(
     [internal]="Yarp.Tunnels FrontProxy, 2 hops over internal listeners (as shipped)"
     [loopback]="Yarp.Tunnels FrontProxy, 2 hops over loopback TCP"
     [yarp2]="plain YARP 2.3, same routes, 2 hops over loopback TCP"
     [yarp1]="plain YARP 2.3, same routes, 1 hop (front -> service)"
+    [gw1]="Yarp.Tunnels FrontProxy --role front, 1 hop to a --role service process"
+    [yarp1ext]="plain YARP 2.3, same routes, 1 hop to the same --role service process"
     [nginx]="nginx $(_ver nginx) (peers.sh; static backend)"
     [haproxy]="haproxy $(_ver haproxy) (peers.sh; static backend)"
 )
-declare -A H1PORT=([internal]=16600 [loopback]=16610 [yarp2]=16620 [yarp1]=16630 [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
-declare -A H2PORT=([internal]=16600 [loopback]=16610 [yarp2]=16621 [yarp1]=16631 [nginx]=$P_NGINX_H2 [haproxy]=$P_HAPROXY_H2)
-declare -A PATHS=([internal]=/service/1 [loopback]=/service/1 [yarp2]=/service/1 [yarp1]=/service/1 [nginx]=/ [haproxy]=/)
+declare -A H1PORT=([internal]=16600 [loopback]=16610 [yarp2]=16620 [yarp1]=16630 [gw1]=16640 [yarp1ext]=16650 [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
+declare -A H2PORT=([internal]=16600 [loopback]=16610 [yarp2]=16621 [yarp1]=16631 [gw1]=16640 [yarp1ext]=16651 [nginx]=$P_NGINX_H2 [haproxy]=$P_HAPROXY_H2)
+declare -A PATHS=([internal]=/service/1 [loopback]=/service/1 [yarp2]=/service/1 [yarp1]=/service/1 [gw1]=/service/1 [yarp1ext]=/service/1 [nginx]=/ [haproxy]=/)
+SERVICE_PORT=16660
+has_row() { [[ " ${ROWS[*]} " == *" $1 "* ]]; }
 
-start_web_backend && start_nginx_proxy && start_haproxy || { peers_log "peers did not start"; exit 1; }
-start_front_proxy fp-internal 16600 || exit 1
-start_front_proxy fp-loopback 16610 --FrontProxy:EmbeddedTransport=Loopback || exit 1
-peers_start plain-yarp-2 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16620 --hops 2
-wait_port 16621 60 || exit 1
-peers_start plain-yarp-1 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16630 --hops 1
-wait_port 16631 60 || exit 1
+if has_row nginx || has_row haproxy; then
+    start_web_backend && start_nginx_proxy && start_haproxy || { peers_log "peers did not start"; exit 1; }
+fi
+if has_row internal; then start_front_proxy fp-internal 16600 || exit 1; fi
+if has_row loopback; then start_front_proxy fp-loopback 16610 --FrontProxy:EmbeddedTransport=Loopback || exit 1; fi
+if has_row yarp2; then
+    peers_start plain-yarp-2 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16620 --hops 2
+    wait_port 16621 60 || exit 1
+fi
+if has_row yarp1; then
+    peers_start plain-yarp-1 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16630 --hops 1
+    wait_port 16631 60 || exit 1
+fi
+if has_row gw1 || has_row yarp1ext; then
+    peers_start fp-service dotnet "$FP_BIN/FrontProxy.dll" --contentRoot "$FP_BIN" --role service --service 1 --replica service1-1 \
+        --listen "127.0.0.1:$SERVICE_PORT"
+    wait_port "$SERVICE_PORT" 60 || exit 1
+fi
+if has_row gw1; then
+    start_front_proxy fp-front 16640 --role front --service1 "127.0.0.1:$SERVICE_PORT" --service2 "127.0.0.1:$SERVICE_PORT" \
+        --ReverseProxy:Clusters:service1:HttpRequest:Version=1.1 --ReverseProxy:Clusters:service2:HttpRequest:Version=1.1 || exit 1
+fi
+if has_row yarp1ext; then
+    peers_start plain-yarp-1ext dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16650 --hops 1 --upstream "127.0.0.1:$SERVICE_PORT"
+    wait_port 16651 60 || exit 1
+fi
 
-# JIT warm-up of every .NET row, both protocols.
-for row in internal loopback yarp2 yarp1; do
-    timeout 20 h2load -n 3000 -c 10 --h1 "http://127.0.0.1:${H1PORT[$row]}${PATHS[$row]}" >/dev/null 2>&1
-    timeout 20 h2load -n 3000 -c 10 -m 10 "http://127.0.0.1:${H2PORT[$row]}${PATHS[$row]}" >/dev/null 2>&1
+# Warm-up, the same for every row: WARMUP s of the measured load per protocol (the JIT's tier-1 and PGO recompiles
+# take seconds; a shorter one leaves them running during the measurement).
+for row in "${ROWS[@]}"; do
+    for proto in h1 h2c; do
+        if [[ $proto == h1 ]]; then port=${H1PORT[$row]}; else port=${H2PORT[$row]}; fi
+        read -ra args <<<"$(h2load_args "$proto")"
+        timeout $((WARMUP + 10)) h2load "${args[@]}" -D "$WARMUP" "http://127.0.0.1:$port${PATHS[$row]}" >/dev/null 2>&1
+    done
 done
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -101,17 +139,18 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 {
-    echo "FrontProxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); h2load -t1 -c50, ${SECS} s per cell, best of $ROUNDS interleaved rounds"
+    echo "FrontProxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; h2load -t1 -c50, ${WARMUP} s warm-up per row and protocol, ${SECS} s per cell, best of $ROUNDS interleaved rounds"
     echo
     echo "| row | HTTP/1.1 req/s | h2c req/s |"
     echo "|---|---:|---:|"
-    for row in "${ROWS[@]}"; do echo "| ${LABEL[$row]} | ${BEST[$row,h1]} | ${BEST[$row,h2c]} |"; done
+    for row in "${ROWS[@]}"; do echo "| ${LABEL[$row]} | ${BEST[$row,h1]:-} | ${BEST[$row,h2c]:-} |"; done
     echo
     echo "| ratio | HTTP/1.1 | h2c |"
     echo "|---|---:|---:|"
-    echo "| internal / plain YARP 2 hops (target >= 0.97) | $(ratio "${BEST[internal,h1]}" "${BEST[yarp2,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[yarp2,h2c]}") |"
-    echo "| internal / plain YARP 1 hop | $(ratio "${BEST[internal,h1]}" "${BEST[yarp1,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[yarp1,h2c]}") |"
-    echo "| internal / loopback 2 hops (target >= 1.3) | $(ratio "${BEST[internal,h1]}" "${BEST[loopback,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[loopback,h2c]}") |"
-    echo "| internal / nginx (stretch >= 1.0) | $(ratio "${BEST[internal,h1]}" "${BEST[nginx,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[nginx,h2c]}") |"
-    echo "| internal / haproxy | $(ratio "${BEST[internal,h1]}" "${BEST[haproxy,h1]}") | $(ratio "${BEST[internal,h2c]}" "${BEST[haproxy,h2c]}") |"
+    echo "| 1 hop gateway / plain YARP 1 hop, same service process (target >= 0.97) | $(ratio "${BEST[gw1,h1]:-}" "${BEST[yarp1ext,h1]:-}") | $(ratio "${BEST[gw1,h2c]:-}" "${BEST[yarp1ext,h2c]:-}") |"
+    echo "| internal / plain YARP 2 hops (target >= 0.97) | $(ratio "${BEST[internal,h1]:-}" "${BEST[yarp2,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[yarp2,h2c]:-}") |"
+    echo "| internal / plain YARP 1 hop | $(ratio "${BEST[internal,h1]:-}" "${BEST[yarp1,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[yarp1,h2c]:-}") |"
+    echo "| internal / loopback 2 hops (target >= 1.3) | $(ratio "${BEST[internal,h1]:-}" "${BEST[loopback,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[loopback,h2c]:-}") |"
+    echo "| internal / nginx (stretch >= 1.0) | $(ratio "${BEST[internal,h1]:-}" "${BEST[nginx,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[nginx,h2c]:-}") |"
+    echo "| internal / haproxy | $(ratio "${BEST[internal,h1]:-}" "${BEST[haproxy,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[haproxy,h2c]:-}") |"
 } | tee "$PEERS_RUN/results-frontproxy.md"

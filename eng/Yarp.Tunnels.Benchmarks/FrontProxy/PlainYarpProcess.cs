@@ -17,6 +17,8 @@ namespace Yarp.Tunnels.Benchmarks.FrontProxy;
 /// the same greeting service, over loopback TCP:
 ///   --hops 1: front (h1 on --port, h2c on --port + 1) → service (HTTP/1.1)
 ///   --hops 2: front → sidecar (plain YARP, h2c) → service (HTTP/1.1), the sample's topology.
+///   --hops 1 --upstream IP:PORT: front → that service (HTTP/1.1), e.g. the sample's <c>--role service</c> process, the
+///   like-for-like baseline of the sample's <c>--role front</c> forwarding to the same process.
 /// Serves until stopped (SIGTERM).
 /// </summary>
 internal static class PlainYarpProcess
@@ -27,6 +29,18 @@ internal static class PlainYarpProcess
     {
         var port = (int)E2e.E2eRunner.ReadOption(args, "--port", 0);
         var hops = (int)E2e.E2eRunner.ReadOption(args, "--hops", 2);
+        var upstreamIndex = Array.IndexOf(args, "--upstream");
+        if (upstreamIndex >= 0)
+        {
+            if (hops != 1 || upstreamIndex + 1 >= args.Length)
+            {
+                throw new ArgumentException("--upstream IP:PORT needs --hops 1.");
+            }
+            await using var direct = await StartProxyAsync($"http://{args[upstreamIndex + 1]}", HttpVersion.Version11, (port, HttpProtocols.Http1), (port + 1, HttpProtocols.Http2));
+            Console.WriteLine($"ready: plain YARP, 1 hop to {args[upstreamIndex + 1]}, HTTP/1.1 on {port}, h2c on {port + 1}");
+            await direct.WaitForShutdownAsync();
+            return 0;
+        }
         await using var service = await StartAsync(app => app.MapGet("/service/1", () =>
             "Hello from behind Yarp.Tunnels (service 1)! hostname: service1-1 resolvedhostname: 127.0.0.1\n"), (0, HttpProtocols.Http1));
         var serviceAddress = $"http://127.0.0.1:{E2e.Hosts.Port(service)}";
