@@ -7,24 +7,37 @@ namespace Yarp.Tunnels.ResponseHeaders;
 /// Applies <c>ResponseHeaders:ServerName</c> / <c>ServerHeaderTransformation</c> to every response of the app,
 /// proxied or answered locally, when its headers are sent (after YARP copied the upstream's <c>Server</c>).
 /// </summary>
-internal sealed class ServerHeaderMiddleware(RequestDelegate next, ResponseHeadersManager settings)
+internal sealed class ServerHeaderMiddleware
 {
-    private static readonly Func<object, Task> ApplyCallback = Apply;
+    private readonly RequestDelegate _next;
+    private readonly ResponseHeadersManager _settings;
+    // One callback per middleware, taking the context as its state: nothing is allocated per request for it.
+    private readonly Func<object, Task> _apply;
+
+    public ServerHeaderMiddleware(RequestDelegate next, ResponseHeadersManager settings)
+    {
+        _next = next;
+        _settings = settings;
+        _apply = Apply;
+    }
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (settings.Current.ServerName is not null && settings.Current.ServerTransformation != ServerHeaderTransformation.PassThrough)
+        var config = _settings.Current;
+        if (config.ServerName is not null && config.ServerTransformation != ServerHeaderTransformation.PassThrough)
         {
-            context.Response.OnStarting(ApplyCallback, (context, settings.Current));
+            context.Response.OnStarting(_apply, context);
         }
-        return next(context);
+        return _next(context);
     }
 
-    private static Task Apply(object state)
+    private Task Apply(object state)
     {
-        var (context, config) = ((HttpContext, ResponseHeadersConfig))state;
-        var headers = context.Response.Headers;
-        if (config.ServerTransformation == ServerHeaderTransformation.Overwrite || !headers.ContainsKey(HeaderNames.Server))
+        var config = _settings.Current;
+        var headers = ((HttpContext)state).Response.Headers;
+        if (config.ServerName is not null
+            && (config.ServerTransformation == ServerHeaderTransformation.Overwrite
+                || (config.ServerTransformation == ServerHeaderTransformation.AppendIfAbsent && !headers.ContainsKey(HeaderNames.Server))))
         {
             headers.Server = config.ServerName;
         }

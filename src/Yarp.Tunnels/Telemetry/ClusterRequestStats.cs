@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http;
 
 namespace Yarp.Tunnels.Telemetry;
@@ -9,9 +10,17 @@ namespace Yarp.Tunnels.Telemetry;
 /// </summary>
 internal sealed class ClusterRequestStats(StatScope cluster)
 {
+    private readonly ConcurrentDictionary<string, DestinationRequestStats> _destinations = new(StringComparer.Ordinal);
+
     /// <summary>The scope of the destination a request (or the request that opened a connection) is for; the cluster's own without one.</summary>
     public StatScope For(HttpRequestMessage? request) =>
-        request is not null && request.Options.TryGetValue(UpstreamRequestInfo.OptionsKey, out var info) ? cluster.WithTag(StatNames.DestinationTag, info.DestinationId) : cluster;
+        request is not null && request.Options.TryGetValue(UpstreamRequestInfo.OptionsKey, out var info) ? Destination(info.DestinationId).Scope : cluster;
+
+    /// <summary>The request statistics of one destination, resolved once per destination.</summary>
+    public DestinationRequestStats Destination(string destinationId) =>
+        _destinations.TryGetValue(destinationId, out var stats)
+            ? stats
+            : _destinations.GetOrAdd(destinationId, static (id, cluster) => new DestinationRequestStats(cluster.WithTag(StatNames.DestinationTag, id)), cluster);
 
     /// <summary>
     /// Counts one connection the handler opened (<c>upstream_cx_total</c>, <c>upstream_cx_active</c> until the pool
@@ -33,17 +42,5 @@ internal sealed class ClusterRequestStats(StatScope cluster)
     {
         For(context.InitialRequestMessage)[context.NegotiatedHttpVersion.Major >= 2 ? StatNames.UpstreamCxHttp2Total : StatNames.UpstreamCxHttp1Total].Increment();
         return ValueTask.FromResult(context.PlaintextStream);
-    }
-
-    /// <summary>Charges one response code: <c>upstream_rq_&lt;code&gt;</c>, <c>upstream_rq_&lt;N&gt;xx</c> and <c>external.</c>/<c>internal.upstream_rq_&lt;code&gt;</c>.</summary>
-    public static void Charge(StatScope scope, int statusCode, bool isInternal)
-    {
-        if (statusCode is < 100 or > 599)
-        {
-            return;
-        }
-        scope[StatNames.ResponseCode(StatNames.UpstreamRq, statusCode)].Increment();
-        scope[StatNames.ResponseCodeClass(StatNames.UpstreamRq, statusCode)].Increment();
-        scope[StatNames.ResponseCode(isInternal ? StatNames.InternalUpstreamRq : StatNames.ExternalUpstreamRq, statusCode)].Increment();
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
 using Yarp.Tunnels.Configuration;
 
@@ -11,30 +12,35 @@ namespace Yarp.Tunnels.Telemetry;
 /// </summary>
 internal sealed class HttpStatsMiddleware(RequestDelegate next, TunnelMetrics metrics, TimeProvider timeProvider)
 {
+    private static readonly Func<object, Task> CountResponse = static state =>
+    {
+        var (response, stats) = ((HttpResponse, HttpRequestStats))state;
+        stats.CountResponse(response.StatusCode);
+        return Task.CompletedTask;
+    };
+
+    // One entry per prefix (a handful): the per-request path does one lookup, not one per stat.
+    private readonly ConcurrentDictionary<string, HttpRequestStats> _byPrefix = new(StringComparer.Ordinal);
+
     public async Task InvokeAsync(HttpContext context)
     {
-        var scope = metrics.Scope(StatNames.HttpFamily, HttpStatPrefix.Of(context.Features));
-        scope[StatNames.DownstreamRqTotal].Increment();
-        var active = scope[StatNames.DownstreamRqActive];
-        active.Increment();
-        var started = timeProvider.GetTimestamp();
-        context.Response.OnStarting(static state =>
+        var prefix = HttpStatPrefix.Of(context.Features);
+        if (!_byPrefix.TryGetValue(prefix, out var stats))
         {
-            var (response, scope) = ((HttpResponse, StatScope))state;
-            if (response.StatusCode is >= 100 and <= 599)
-            {
-                scope[StatNames.ResponseCodeClass(StatNames.DownstreamRq, response.StatusCode)].Increment();
-            }
-            return Task.CompletedTask;
-        }, (context.Response, scope));
+            stats = _byPrefix.GetOrAdd(prefix, static (prefix, metrics) => new HttpRequestStats(metrics.Scope(StatNames.HttpFamily, prefix)), metrics);
+        }
+        stats.Total.Increment();
+        stats.Active.Increment();
+        var started = timeProvider.GetTimestamp();
+        context.Response.OnStarting(CountResponse, (context.Response, stats));
         try
         {
             await next(context).ConfigureAwait(false);
         }
         finally
         {
-            active.Decrement();
-            scope.Histogram(StatNames.DownstreamRqTime).Record(timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            stats.Active.Decrement();
+            stats.Time.Record(timeProvider.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 }

@@ -9,10 +9,23 @@ namespace Yarp.Tunnels.Telemetry;
 /// charged as Envoy charges a reset: 504 (and <c>upstream_rq_timeout</c>) when it was cancelled without the client
 /// going away (YARP's activity timeout), 503 otherwise; nothing when the client went away.
 /// </summary>
-internal sealed class UpstreamStatsHandler(HttpMessageHandler inner, ClusterRequestStats stats, TimeProvider timeProvider) : DelegatingHandler(inner)
+internal sealed class UpstreamStatsHandler : DelegatingHandler
 {
+    private readonly ClusterRequestStats _stats;
+    private readonly TimeProvider _timeProvider;
+    // Made once: a method group converted per request would allocate a delegate for every request.
+    private readonly Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> _send;
+
+    public UpstreamStatsHandler(HttpMessageHandler inner, ClusterRequestStats stats, TimeProvider timeProvider)
+        : base(inner)
+    {
+        _stats = stats;
+        _timeProvider = timeProvider;
+        _send = base.SendAsync;
+    }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        CountAsync(stats, request, timeProvider, base.SendAsync, cancellationToken);
+        CountAsync(_stats, request, _timeProvider, _send, cancellationToken);
 
     /// <summary>Sends <paramref name="request"/> with <paramref name="send"/> and counts it as the handler does (for the upgrade forwarder's own connections too).</summary>
     public static async Task<HttpResponseMessage> CountAsync(ClusterRequestStats stats, HttpRequestMessage request, TimeProvider timeProvider,
@@ -23,14 +36,14 @@ internal sealed class UpstreamStatsHandler(HttpMessageHandler inner, ClusterRequ
             return await send(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var scope = stats.For(request);
-        scope[StatNames.UpstreamRqTotal].Increment();
+        var destination = stats.Destination(info.DestinationId);
+        destination.Total.Increment();
         var started = timeProvider.GetTimestamp();
         try
         {
             var response = await send(request, cancellationToken).ConfigureAwait(false);
-            scope.Histogram(StatNames.UpstreamRqTime).Record(timeProvider.GetElapsedTime(started).TotalMilliseconds);
-            ClusterRequestStats.Charge(scope, (int)response.StatusCode, info.Internal);
+            destination.Time.Record(timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            destination.Charge((int)response.StatusCode, info.Internal);
             return response;
         }
         catch (Exception ex) when (!info.DownstreamAborted.IsCancellationRequested)
@@ -38,9 +51,9 @@ internal sealed class UpstreamStatsHandler(HttpMessageHandler inner, ClusterRequ
             var timedOut = ex is OperationCanceledException;
             if (timedOut)
             {
-                scope[StatNames.UpstreamRqTimeout].Increment();
+                destination.Scope[StatNames.UpstreamRqTimeout].Increment();
             }
-            ClusterRequestStats.Charge(scope, timedOut ? 504 : 503, info.Internal);
+            destination.Charge(timedOut ? 504 : 503, info.Internal);
             throw;
         }
     }

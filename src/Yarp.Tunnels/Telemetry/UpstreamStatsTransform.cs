@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -5,7 +6,10 @@ using Yarp.Tunnels.InternalListeners;
 
 namespace Yarp.Tunnels.Telemetry;
 
-/// <summary>Tags every forwarded request with its destination and origin (<see cref="UpstreamRequestInfo"/>) for the cluster's request stats.</summary>
+/// <summary>
+/// Tags every forwarded request with its destination, origin and send time (<see cref="UpstreamRequestInfo"/>) for the
+/// cluster's request stats and the upstream service time header.
+/// </summary>
 internal sealed class UpstreamStatsTransform : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
@@ -24,7 +28,7 @@ internal sealed class UpstreamStatsTransform : ITransformProvider
             if (http.Features.Get<IReverseProxyFeature>()?.ProxiedDestination is { } destination)
             {
                 transformContext.ProxyRequest.Options.Set(UpstreamRequestInfo.OptionsKey, new UpstreamRequestInfo(
-                    destination.DestinationId, http.Features.Get<IInternalConnectionFeature>() is not null, http.RequestAborted));
+                    destination.DestinationId, http.Features.Get<IInternalConnectionFeature>() is not null, http.RequestAborted, Stopwatch.GetTimestamp()));
             }
             return default;
         });
