@@ -28,8 +28,18 @@ internal static class SampleTelemetry
     /// one) subscribes, or every span would be exported once per host.
     /// </param>
     /// <param name="configure">More exporters or readers (tests add in-memory ones).</param>
-    public static OpenTelemetryBuilder Add(WebApplicationBuilder builder, string serviceName, bool traces, Action<OpenTelemetryBuilder>? configure = null)
+    /// <returns>The SDK's builder, or null when nothing would export: neither an OTLP endpoint nor <paramref name="configure"/>.</returns>
+    /// <remarks>
+    /// With nothing to export to the SDK is not wired at all: it would create and sample every request's spans and
+    /// aggregate every measurement only to drop them, a cost on every request for no output.
+    /// </remarks>
+    public static OpenTelemetryBuilder? Add(WebApplicationBuilder builder, string serviceName, bool traces, Action<OpenTelemetryBuilder>? configure = null)
     {
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!otlp && configure is null)
+        {
+            return null;
+        }
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics.AddMeter(Meters));
@@ -46,7 +56,7 @@ internal static class SampleTelemetry
         {
             telemetry.WithTracing(tracing => tracing.AddSource(ActivitySources));
         }
-        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (otlp)
         {
             telemetry.UseOtlpExporter();
         }
