@@ -11,12 +11,14 @@
 # The gateway is the sample's L2 (TUNNEL_ROLE=l2) with its port moved into 16000-16999 and its CONNECT policy
 # opened to the benchmark's echo and discard ports (the shipped policy allows 127.0.0.1:10003 and public :443).
 # Targets (same run): bulk >= 1.1x squid; tunnels/s >= 1.3x tinyproxy and >= 0.8x direct.
+# The gateway is warmed up with WARMUP_SECS (default 5) s of bulk and of tunnels/s load before it is measured.
 # peers.sh settings apply (PEERS_SECS default 4 here, PEERS_REPEAT 2); work dir PEERS_RUN (default below).
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEERS_SH=${PEERS_SH:-$REPO/../shared/bench/peers.sh}
 export PEERS_RUN=${PEERS_RUN:-/tmp/peers-bench-connect}   # own PID list: never stops another run's servers
 export PEERS_SECS=${PEERS_SECS:-4}
+WARMUP_SECS=${WARMUP_SECS:-5}   # .NET keeps JIT-compiling for seconds: the gateway gets this long of each load first
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [[ -f $PEERS_SH ]] || { echo "peers.sh not found at $PEERS_SH (set PEERS_SH)" >&2; exit 1; }
 
@@ -81,12 +83,12 @@ main() {
     results_set "$R_DIRECT" NOTE "the same clients without a proxy: the ceiling"
     results_set "$R_SQUID" NOTE "1 process (-N), no cache"
     results_set "$R_TINY" NOTE "thread per connection"
-    results_set "$R_GW" NOTE ".NET $rt, Release, shipped logging, Protocols Auto; one 1 s warm-up run (JIT) before the measured runs"
+    results_set "$R_GW" NOTE ".NET $rt, Release, shipped logging, Protocols Auto; ${WARMUP_SECS} s of each load (JIT) before the measured runs"
     ((ok_gw)) || results_set "$R_GW" NOTE "did not start: see $PEERS_RUN/logs/yarp-tunnels.log"
 
     if ((ok_gw)); then
-        PEERS_SECS=1 bulk_connect "$P_GW" 4 >/dev/null
-        PEERS_SECS=1 connect_rate "$P_GW" >/dev/null
+        PEERS_SECS=$WARMUP_SECS bulk_connect "$P_GW" 4 >/dev/null
+        PEERS_SECS=$WARMUP_SECS connect_rate "$P_GW" >/dev/null
     fi
     _run_bulk_row "$R_DIRECT" bulk_connect 0
     ((ok_squid)) && _run_bulk_row "$R_SQUID" bulk_connect "$P_SQUID"

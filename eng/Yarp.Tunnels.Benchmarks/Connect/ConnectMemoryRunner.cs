@@ -54,6 +54,7 @@ internal static class ConnectMemoryRunner
         var opened = watch.Elapsed;
         var (committed1, vmData1) = MemoryRunner.Measure();
         var rss1 = MemoryRunner.ProcessStatusBytes("VmRSS");
+        await MemoryRunner.HoldAsync(args);
         Console.WriteLine("| tunnels | committed per tunnel | RSS per tunnel | VmData per tunnel | opened in |");
         Console.WriteLine("|---:|---:|---:|---:|---:|");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -144,6 +144,20 @@ internal static class MemoryRunner
         return (committed, ProcessStatusBytes("VmData"));
     }
 
+    /// <summary>
+    /// With <c>--hold S</c>, keeps the measured connections open S seconds longer, so a heap snapshot can be taken
+    /// (<c>dotnet-gcdump collect -p PID</c>) and shows what they hold.
+    /// </summary>
+    internal static async Task HoldAsync(string[] args)
+    {
+        var seconds = ReadOption(args, "--hold", 0);
+        if (seconds > 0)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"holding the connections open for {seconds} s (process {Environment.ProcessId})..."));
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+        }
+    }
+
     /// <summary>A size field of /proc/self/status (VmData, VmRSS), in bytes.</summary>
     internal static long ProcessStatusBytes(string field)
     {

@@ -43,7 +43,7 @@ internal static class Http1TunnelMemoryRunner
         Console.WriteLine();
 
         Console.Error.WriteLine($"{tunnels:#,0} idle tunnels...");
-        var result = await IdleTunnelMemory.MeasureAsync(idle, tunnels, () => Task.Delay(500), () => { });
+        var result = await IdleTunnelMemory.MeasureAsync(idle, tunnels, () => Task.Delay(500), () => { }, args);
         Console.WriteLine("| idle tunnels open | opened in | committed per tunnel | RSS per tunnel | VmData per tunnel |");
         Console.WriteLine("|---:|---:|---:|---:|---:|");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

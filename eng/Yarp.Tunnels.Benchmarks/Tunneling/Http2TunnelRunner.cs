@@ -28,7 +28,7 @@ internal static class Http2TunnelRunner
         using var node = StartNode();
         try
         {
-            return await RunAsync(node, tunnels, seconds, duration, warmup, directWarmup);
+            return await RunAsync(node, tunnels, seconds, duration, warmup, directWarmup, args);
         }
         finally
         {
@@ -38,7 +38,7 @@ internal static class Http2TunnelRunner
         }
     }
 
-    private static async Task<int> RunAsync(Process node, int tunnels, double seconds, TimeSpan duration, TimeSpan warmup, TimeSpan directWarmup)
+    private static async Task<int> RunAsync(Process node, int tunnels, double seconds, TimeSpan duration, TimeSpan warmup, TimeSpan directWarmup, string[] args)
     {
         var nodePort = await NodePortAsync(node);
         await using var backend = new RawBackend();
@@ -90,7 +90,7 @@ internal static class Http2TunnelRunner
         {
             connections = pool.ConnectionCount;
             count = pool.ActiveStreams;
-        });
+        }, args);
 
         Console.WriteLine("| idle tunnels open | upstream HTTP/2 connections | tunnels per connection | opened in | committed per tunnel | RSS per tunnel | VmData per tunnel |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");

@@ -20,7 +20,8 @@ internal static class IdleTunnelMemory
     /// <summary>What <paramref name="tunnels"/> idle tunnels through the listener on <paramref name="port"/> add, per tunnel.</summary>
     /// <param name="settle">Awaited after the warm-up clients closed, before the baseline (their tunnels end asynchronously).</param>
     /// <param name="whileOpen">Called while the tunnels are open, after measuring (to read connection counts).</param>
-    public static async Task<Result> MeasureAsync(int port, int tunnels, Func<Task> settle, Action whileOpen)
+    /// <param name="args">The mode's options: <c>--hold</c> (see <see cref="MemoryRunner.HoldAsync"/>).</param>
+    public static async Task<Result> MeasureAsync(int port, int tunnels, Func<Task> settle, Action whileOpen, string[] args)
     {
         await using (await StartClientsAsync(port, 100))
         {
@@ -34,6 +35,7 @@ internal static class IdleTunnelMemory
         var (committed1, vmData1) = MemoryRunner.Measure();
         var rss1 = MemoryRunner.ProcessStatusBytes("VmRSS");
         whileOpen();
+        await MemoryRunner.HoldAsync(args);
         return new Result(tunnels, openSeconds, (committed1 - committed0) / tunnels, (rss1 - rss0) / tunnels, (vmData1 - vmData0) / tunnels);
     }
 
