@@ -19,7 +19,7 @@ internal static class FrontApp
         {
             // Sidecars named by host (compose services, Kubernetes headless services): one destination per address,
             // re-resolved, so scaling them changes the cluster's membership as in the sandbox.
-            proxy.AddDnsDestinationResolver(dns => dns.RefreshPeriod = TimeSpan.FromSeconds(5));
+            HostNameDestinationResolver.Add(proxy, dns => dns.RefreshPeriod = TimeSpan.FromSeconds(5));
         }
         SampleTelemetry.Add(builder, "front-proxy", traces: true);
         var app = builder.Build();
