@@ -10,8 +10,9 @@
 #              sample's --role service) over loopback TCP: the issue's "plain YARP with the same routes" comparison
 #   nginx, haproxy: ../shared/bench/peers.sh's reverse proxies in front of its nginx static backend (100-byte body)
 # Every row is first warmed up with WARMUP s (default 5: .NET's tiered JIT keeps compiling for seconds) of the same load
-# per protocol; then each cell: h2load -t1 -c50 for SECS s after a 1 s warm-up (-m 1 for HTTP/1.1, -m 10 streams for
-# h2c); ROUNDS interleaved rounds, the best shown. About 4 minutes. ROWS="gw1 yarp1ext" runs a subset. Run it alone
+# per protocol; then each cell: h2load -t1 -c50 for SECS s (-m 1 for HTTP/1.1, -m 10 streams for h2c); ROUNDS
+# interleaved rounds, the best req/s shown, and the row's process CPU time per request (the lowest; for the 1-hop rows
+# the front's alone). About 4 minutes. ROWS="gw1 yarp1ext" runs a subset. Run it alone
 # (flock -o /tmp/yarp-bench.lock bash eng/bench-frontproxy.sh).
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,22 +56,31 @@ h2load_args() {   # h1|h2c -> the load's h2load options
     if [[ $1 == h1 ]]; then echo "-t 1 -c 50 --h1 -m 1"; else echo "-t 1 -c 50 -m 10"; fi
 }
 
-# load PORT PATH h1|h2c -> req/s (ERR... when any request failed)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }   # PID -> user + system clock ticks
+
+# load PORT PATH h1|h2c [PID] -> "req/s CPU-us-per-request" (ERR when any request failed; the CPU figure, of process
+# PID over the whole cell, is - without a PID). The row was warmed up before, so no h2load warm-up: every request the
+# CPU time pays for is counted.
 load() {
-    local port=$1 path=$2 proto=$3 out args
-    read -ra args <<<"$(h2load_args "$proto") -D $SECS --warm-up-time 1"
+    local port=$1 path=$2 proto=$3 pid=${4:-} out args ticks=0
+    read -ra args <<<"$(h2load_args "$proto") -D $SECS"
+    [[ -n $pid ]] && ticks=$(cpu_ticks "$pid")
     out=$(timeout $((SECS + 10)) h2load "${args[@]}" "http://127.0.0.1:$port$path" 2>&1)
     echo "$out" >"$PEERS_RUN/logs/h2load-$port-$proto.log"
-    local rps
+    local rps requests cpu=-
     rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out" | head -1)
-    if ! grep -q ' 0 failed, 0 errored' <<<"$out" || ! grep -q 'status codes: [0-9]* 2xx, 0 3xx, 0 4xx, 0 5xx' <<<"$out" || [[ -z $rps ]]; then
-        echo "ERR"
+    requests=$(sed -n 's/^requests: \([0-9]*\) total.*/\1/p' <<<"$out" | head -1)
+    if ! grep -q ' 0 failed, 0 errored' <<<"$out" || ! grep -q 'status codes: [0-9]* 2xx, 0 3xx, 0 4xx, 0 5xx' <<<"$out" || [[ -z $rps || -z $requests ]]; then
+        echo "ERR -"
         return
     fi
-    printf '%.0f\n' "$rps"
+    if [[ -n $pid ]]; then
+        cpu=$(awk -v a="$ticks" -v b="$(cpu_ticks "$pid")" -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }')
+    fi
+    printf '%.0f %s\n' "$rps" "$cpu"
 }
 
-declare -A BEST
+declare -A BEST CPU PID
 read -ra ROWS <<<"${ROWS:-internal loopback yarp2 yarp1 gw1 yarp1ext nginx haproxy}"
 declare -A LABEL=(
     [internal]="Yarp.Tunnels FrontProxy, 2 hops over internal listeners (as shipped)"
@@ -91,14 +101,16 @@ has_row() { [[ " ${ROWS[*]} " == *" $1 "* ]]; }
 if has_row nginx || has_row haproxy; then
     start_web_backend && start_nginx_proxy && start_haproxy || { peers_log "peers did not start"; exit 1; }
 fi
-if has_row internal; then start_front_proxy fp-internal 16600 || exit 1; fi
-if has_row loopback; then start_front_proxy fp-loopback 16610 --FrontProxy:EmbeddedTransport=Loopback || exit 1; fi
+if has_row internal; then start_front_proxy fp-internal 16600 && PID[internal]=$PEERS_LAST_PID || exit 1; fi
+if has_row loopback; then start_front_proxy fp-loopback 16610 --FrontProxy:EmbeddedTransport=Loopback && PID[loopback]=$PEERS_LAST_PID || exit 1; fi
 if has_row yarp2; then
     peers_start plain-yarp-2 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16620 --hops 2
+    PID[yarp2]=$PEERS_LAST_PID
     wait_port 16621 60 || exit 1
 fi
 if has_row yarp1; then
     peers_start plain-yarp-1 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16630 --hops 1
+    PID[yarp1]=$PEERS_LAST_PID
     wait_port 16631 60 || exit 1
 fi
 if has_row gw1 || has_row yarp1ext; then
@@ -109,9 +121,11 @@ fi
 if has_row gw1; then
     start_front_proxy fp-front 16640 --role front --service1 "127.0.0.1:$SERVICE_PORT" --service2 "127.0.0.1:$SERVICE_PORT" \
         --ReverseProxy:Clusters:service1:HttpRequest:Version=1.1 --ReverseProxy:Clusters:service2:HttpRequest:Version=1.1 || exit 1
+    PID[gw1]=$PEERS_LAST_PID
 fi
 if has_row yarp1ext; then
     peers_start plain-yarp-1ext dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16650 --hops 1 --upstream "127.0.0.1:$SERVICE_PORT"
+    PID[yarp1ext]=$PEERS_LAST_PID
     wait_port 16651 60 || exit 1
 fi
 
@@ -129,25 +143,28 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for proto in h1 h2c; do
         for row in "${ROWS[@]}"; do
             if [[ $proto == h1 ]]; then port=${H1PORT[$row]}; else port=${H2PORT[$row]}; fi
-            rps=$(load "$port" "${PATHS[$row]}" "$proto")
-            peers_log "round $round $proto $row: $rps req/s"
+            read -r rps cpu <<<"$(load "$port" "${PATHS[$row]}" "$proto" "${PID[$row]:-}")"
+            peers_log "round $round $proto $row: $rps req/s, $cpu us CPU per request"
             cur=${BEST[$row,$proto]:-}
             if [[ -z $cur ]] || { [[ $rps != ERR ]] && { [[ $cur == ERR ]] || ((rps > cur)); }; }; then BEST[$row,$proto]=$rps; fi
+            cur=${CPU[$row,$proto]:-}
+            if [[ $cpu != - ]] && { [[ -z $cur ]] || awk -v a="$cpu" -v b="$cur" 'BEGIN { exit !(a < b) }'; }; then CPU[$row,$proto]=$cpu; fi
         done
     done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 {
-    echo "FrontProxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; h2load -t1 -c50, ${WARMUP} s warm-up per row and protocol, ${SECS} s per cell, best of $ROUNDS interleaved rounds"
+    echo "FrontProxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; h2load -t1 -c50, ${WARMUP} s warm-up per row and protocol, ${SECS} s per cell, best of $ROUNDS interleaved rounds; CPU: the row's process (the front's, for the 1-hop rows), user + system, per request, lowest of the rounds"
     echo
-    echo "| row | HTTP/1.1 req/s | h2c req/s |"
-    echo "|---|---:|---:|"
-    for row in "${ROWS[@]}"; do echo "| ${LABEL[$row]} | ${BEST[$row,h1]:-} | ${BEST[$row,h2c]:-} |"; done
+    echo "| row | HTTP/1.1 req/s | h2c req/s | HTTP/1.1 CPU µs/req | h2c CPU µs/req |"
+    echo "|---|---:|---:|---:|---:|"
+    for row in "${ROWS[@]}"; do echo "| ${LABEL[$row]} | ${BEST[$row,h1]:-} | ${BEST[$row,h2c]:-} | ${CPU[$row,h1]:--} | ${CPU[$row,h2c]:--} |"; done
     echo
     echo "| ratio | HTTP/1.1 | h2c |"
     echo "|---|---:|---:|"
     echo "| 1 hop gateway / plain YARP 1 hop, same service process (target >= 0.97) | $(ratio "${BEST[gw1,h1]:-}" "${BEST[yarp1ext,h1]:-}") | $(ratio "${BEST[gw1,h2c]:-}" "${BEST[yarp1ext,h2c]:-}") |"
+    echo "| 1 hop, CPU per request: plain YARP / gateway (the same ratio by cost, less sensitive to a busy machine) | $(ratio "${CPU[yarp1ext,h1]:-}" "${CPU[gw1,h1]:-}") | $(ratio "${CPU[yarp1ext,h2c]:-}" "${CPU[gw1,h2c]:-}") |"
     echo "| internal / plain YARP 2 hops (target >= 0.97) | $(ratio "${BEST[internal,h1]:-}" "${BEST[yarp2,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[yarp2,h2c]:-}") |"
     echo "| internal / plain YARP 1 hop | $(ratio "${BEST[internal,h1]:-}" "${BEST[yarp1,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[yarp1,h2c]:-}") |"
     echo "| internal / loopback 2 hops (target >= 1.3) | $(ratio "${BEST[internal,h1]:-}" "${BEST[loopback,h1]:-}") | $(ratio "${BEST[internal,h2c]:-}" "${BEST[loopback,h2c]:-}") |"
