@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using Yarp.Tunnels.TcpProxy;
 
 namespace Yarp.Tunnels.Connect;
@@ -14,6 +15,8 @@ internal sealed class CountingRelayEnd(RelayEnd inner) : RelayEnd
 
     /// <summary>Bytes written to the end (to the client).</summary>
     public long Sent => Volatile.Read(ref _sent);
+
+    public override Socket? Socket => inner.Socket;
 
     public override PipeReader? Input => inner.Input;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Yarp.Tunnels.Utilities;
 
@@ -32,6 +33,13 @@ internal abstract class RelayEnd : IAsyncDisposable
 
     /// <summary>The pipe this end is written to, if it has one: the relay then receives straight into the pipe's memory.</summary>
     public virtual PipeWriter? Output => null;
+
+    /// <summary>
+    /// The connected socket this end is, when reading and writing it is all the end does (no buffered bytes in front, no
+    /// framing): a relay between two such ends may move bytes inside the kernel. Its writes still go through
+    /// <see cref="WriteAsync"/> when the socket has no room, and reads are still counted with <see cref="CountBytes"/>.
+    /// </summary>
+    public virtual Socket? Socket => null;
 
     /// <summary>The most the relay puts into <see cref="Output"/> per flush.</summary>
     public virtual int MaxWriteSize => PipeWriterExtensions.MaxBlockSize;

@@ -10,6 +10,8 @@ internal sealed class SocketRelayEnd(Socket socket, ListenerStats? listenerStats
     // How often a peek for more bytes than the socket holds looks again (a socket cannot wait for "more than N bytes").
     private static readonly TimeSpan PeekPollInterval = TimeSpan.FromMilliseconds(5);
 
+    public override Socket Socket => socket;
+
     public override EndPoint? LocalEndPoint => socket.LocalEndPoint;
 
     public override EndPoint? RemoteEndPoint => socket.RemoteEndPoint;

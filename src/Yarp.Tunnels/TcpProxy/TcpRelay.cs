@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Yarp.Tunnels.Telemetry;
 using Yarp.Tunnels.Utilities;
@@ -100,6 +102,11 @@ internal sealed class TcpRelay
         try
         {
             // Pipes are used in place: sent straight from, or received straight into, so an internal hop adds no copy.
+            if (source.Socket is { } from && destination.Socket is { } to && KernelPipe.IsSupported
+                && await PumpSplicedAsync(from, to, source, destination, direction).ConfigureAwait(false))
+            {
+                return;
+            }
             if (source.Input is { } input)
             {
                 await PumpFromPipeAsync(input, source, destination, direction, direction).ConfigureAwait(false);
@@ -241,6 +248,108 @@ internal sealed class TcpRelay
             // Both loops ended: nothing receives into or sends from the buffer any more.
             buffer.Writer.Complete();
             buffer.Reader.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Socket to socket on Linux: each burst of received bytes moves through a kernel pipe with <c>splice(2)</c>, never
+    /// copied into this process. When the destination has no room, what waits in the pipe is copied out and sent with an
+    /// ordinary send, which waits for room, so reading pauses as on the other paths. Returns false, having moved nothing,
+    /// when splicing is unavailable (no pipe, or the kernel refuses it): the caller then copies.
+    /// </summary>
+    private async Task<bool> PumpSplicedAsync(Socket from, Socket to, RelayEnd source, RelayEnd destination, Direction direction)
+    {
+        byte[]? copy = null;
+        // The source is read with an asynchronous receive first (waiting for data), which does the same for it.
+        await KernelPipe.PrepareAsync(to, _aborted.Token).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                await source.WaitForDataAsync(_aborted.Token).ConfigureAwait(false);
+                if (KernelPipe.Rent() is not { } pipe)
+                {
+                    return false;
+                }
+                int moved;
+                try
+                {
+                    moved = pipe.SpliceFrom(from);
+                }
+                catch (NotSupportedException)
+                {
+                    pipe.Dispose();
+                    return false;
+                }
+                catch
+                {
+                    pipe.Dispose();
+                    throw;
+                }
+                if (moved <= 0)
+                {
+                    pipe.Return();
+                    if (moved == 0)
+                    {
+                        destination.ShutdownWrite();
+                        return true;
+                    }
+                    continue;
+                }
+                Touch();
+                source.CountBytes(moved, read: true);
+                direction.Received(moved);
+                try
+                {
+                    while (moved > 0)
+                    {
+                        var sent = SpliceOrWouldBlock(pipe, to, moved);
+                        if (sent == KernelPipe.WouldBlock)
+                        {
+                            copy ??= ArrayPool<byte>.Shared.Rent(PipeWriterExtensions.MaxBlockSize);
+                            sent = pipe.Read(copy.AsSpan(0, Math.Min(moved, copy.Length)));
+                            var write = destination.WriteAsync(copy.AsMemory(0, sent), _aborted.Token);
+                            if (write.IsCompleted)
+                            {
+                                await write.ConfigureAwait(false);
+                            }
+                            else
+                            {
+                                await WaitForRoomAsync(write, direction).ConfigureAwait(false);
+                            }
+                        }
+                        moved -= sent;
+                        destination.CountBytes(sent, read: false);
+                        direction.Delivered(sent);
+                    }
+                }
+                catch
+                {
+                    pipe.Dispose();
+                    throw;
+                }
+                pipe.Return();
+            }
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+    }
+
+    /// <summary>A splice into <paramref name="to"/>; a socket the kernel will not splice into is served by the copy fallback.</summary>
+    private static int SpliceOrWouldBlock(KernelPipe pipe, Socket to, int count)
+    {
+        try
+        {
+            return pipe.SpliceTo(to, count);
+        }
+        catch (NotSupportedException)
+        {
+            return KernelPipe.WouldBlock;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using Yarp.Tunnels.TcpProxy;
 
 namespace Yarp.Tunnels.Tunneling;
@@ -27,6 +28,9 @@ internal sealed class PrefixedRelayEnd : RelayEnd
         _offset = offset;
         _end = end;
     }
+
+    // Only once the early payload was read: until then reads must return it first.
+    public override Socket? Socket => _prefix is null ? _inner.Socket : null;
 
     public override PipeWriter? Output => _inner.Output;
 

@@ -85,6 +85,14 @@ public class RelayMemoryTests(ITestOutputHelper output)
         var token = TestHost.TimeoutToken();
         var bufferBytes = throughInternalListener ? InternalBufferKb * 1024 : TcpRelay.SocketBufferBytes;
         // Received from the clients (counted on receipt) but not handed to the backend: what the buffers hold.
+        // Relays whose reading from the client is paused now (socket to socket: whatever holds the bytes, the relay's
+        // buffer or a kernel pipe, is full).
+        long Paused()
+        {
+            var stats = host.Stats();
+            return stats.GetValueOrDefault("tcp.front_stats.downstream_flow_control_paused_reading_total")
+                - stats.GetValueOrDefault("tcp.front_stats.downstream_flow_control_resumed_reading_total");
+        }
         long Buffered()
         {
             var stats = host.Stats();
@@ -97,6 +105,7 @@ public class RelayMemoryTests(ITestOutputHelper output)
         async Task<List<Socket>> FillAsync(int count)
         {
             var start = Buffered();
+            var pausedAtStart = Paused();
             var clients = new List<Socket>();
             for (var i = 0; i < count; i++)
             {
@@ -106,7 +115,7 @@ public class RelayMemoryTests(ITestOutputHelper output)
                 clients.Add(client);
             }
             var chunk = new byte[TrickleWrite];
-            while (Buffered() - start < count * (long)bufferBytes)
+            while (Buffered() - start < count * (long)bufferBytes && (throughInternalListener || Paused() - pausedAtStart < count))
             {
                 foreach (var client in clients)
                 {
