@@ -148,7 +148,7 @@ internal sealed partial class ConnectMiddleware(RequestDelegate next, UpgradePol
     {
         if (shim is not null)
         {
-            var end = shim.Detach();
+            var end = await shim.DetachAsync().ConfigureAwait(false);
             var version = HttpProtocol.IsHttp10(context.Request.Protocol) ? "1.0" : "1.1";
             var reply = Encoding.ASCII.GetBytes($"HTTP/{version} 200 Connection established\r\n\r\n");
             await end.WriteAsync(reply, context.RequestAborted).ConfigureAwait(false);

@@ -1,11 +1,14 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Yarp.Tunnels.Configuration;
 using Yarp.Tunnels.TcpProxy;
+using Yarp.Tunnels.Tunneling;
 
 namespace Yarp.Tunnels.Connect;
 
@@ -55,7 +58,8 @@ internal static class Http1ConnectShim
         private readonly ShimReader _reader;
         private readonly ShimWriter _writer;
         private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private TunnelEnd? _tunnel;
+        private RelayEnd? _tunnel;
+        private bool _abortedWhileDetaching;
         private int _state;
 
         public ShimmedConnection(ConnectionContext inner)
@@ -87,14 +91,43 @@ internal static class Http1ConnectShim
 
         public override EndPoint? RemoteEndPoint { get => _inner.RemoteEndPoint; set => _inner.RemoteEndPoint = value; }
 
-        public RelayEnd Detach()
+        public async ValueTask<RelayEnd> DetachAsync()
         {
             if (Interlocked.CompareExchange(ref _state, Detached, Attached) != Attached)
             {
                 throw new InvalidOperationException("This connection was already handed to a CONNECT tunnel.");
             }
-            var tunnel = new TunnelEnd(this, _inner);
+            RelayEnd tunnel;
+            if (_inner.Features.Get<ISocketDetachFeature>() is { CanDetach: true } socket)
+            {
+                // A plain socket: the tunnel relays socket to socket, with real half-close and without Kestrel's pipes.
+                DetachedSocket detached;
+                try
+                {
+                    detached = await socket.DetachAsync().ConfigureAwait(false);
+                }
+                catch
+                {
+                    // No tunnel will end this connection: Kestrel's next read sees its end.
+                    Finish();
+                    throw;
+                }
+                RelayEnd end = new SocketRelayEnd(detached.Socket);
+                if (detached.Early is { } early)
+                {
+                    end = new PrefixedRelayEnd(end, early, 0, detached.EarlyCount);
+                }
+                tunnel = new SocketTunnelEnd(this, end);
+            }
+            else
+            {
+                tunnel = new TunnelEnd(this, _inner);
+            }
             Volatile.Write(ref _tunnel, tunnel);
+            if (Volatile.Read(ref _abortedWhileDetaching))
+            {
+                tunnel.Abort();
+            }
             return tunnel;
         }
 
@@ -107,6 +140,7 @@ internal static class Http1ConnectShim
                     break;
                 case Detached:
                     // Kestrel gave up on the connection (shutdown, a limit): reset the tunnel it no longer owns.
+                    Volatile.Write(ref _abortedWhileDetaching, true);
                     Volatile.Read(ref _tunnel)?.Abort();
                     break;
                 default:
@@ -256,6 +290,33 @@ internal static class Http1ConnectShim
         }
 
         /// <summary>The client side of the tunnel: the transport's own pipes.</summary>
+        /// <summary>The tunnel's end on the socket taken from Kestrel; ending the tunnel closes the socket and lets Kestrel finish.</summary>
+        private sealed class SocketTunnelEnd(ShimmedConnection owner, RelayEnd socket) : RelayEnd
+        {
+            public override Socket? Socket => socket.Socket;
+
+            public override EndPoint? LocalEndPoint => socket.LocalEndPoint;
+
+            public override EndPoint? RemoteEndPoint => socket.RemoteEndPoint;
+
+            public override ValueTask WaitForDataAsync(CancellationToken cancellationToken) => socket.WaitForDataAsync(cancellationToken);
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => socket.ReadAsync(buffer, cancellationToken);
+
+            public override ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => socket.WriteAsync(data, cancellationToken);
+
+            public override void ShutdownWrite() => socket.ShutdownWrite();
+
+            public override void Abort() => socket.Abort();
+
+            public override async ValueTask DisposeAsync()
+            {
+                await socket.DisposeAsync().ConfigureAwait(false);
+                owner.Finish();
+            }
+        }
+
+        /// <summary>The tunnel's end on Kestrel's transport pipes (a TLS listener, or a transport that is not ours).</summary>
         private sealed class TunnelEnd(ShimmedConnection owner, ConnectionContext connection) : RelayEnd
         {
             private int _aborted;

@@ -11,8 +11,9 @@ internal interface IHttp1ConnectFeature
     /// <summary>
     /// Detaches Kestrel from the connection: from now on Kestrel's reads see nothing until the returned end is disposed
     /// (then end of stream), its writes are swallowed, and its aborts reset the tunnel. The end reads the bytes after
-    /// the request's header block (pipelined ones included) and writes straight to the client.
+    /// the request's header block (pipelined ones included) and writes straight to the client: on a plain socket of a
+    /// <c>ReverseProxy:Listeners</c> listener, the socket itself (after what Kestrel wrote was sent).
     /// </summary>
     /// <exception cref="InvalidOperationException">The connection was already detached.</exception>
-    RelayEnd Detach();
+    ValueTask<RelayEnd> DetachAsync();
 }

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.InternalListeners;
 
@@ -90,12 +91,5 @@ internal sealed class InternalServerConnection : ConnectionContext,
             _pair.Listener.OnServerConnectionClosed(this);
         }
         return default;
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

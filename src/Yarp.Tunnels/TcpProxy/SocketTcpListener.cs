@@ -28,21 +28,7 @@ internal sealed partial class SocketTcpListener : IAsyncDisposable
         _stats = stats;
         _time = timeProvider;
         _logger = logger;
-        _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6 && endPoint.Address.Equals(IPAddress.IPv6Any))
-            {
-                _socket.DualMode = true;
-            }
-            _socket.Bind(endPoint);
-            _socket.Listen(512);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
+        _socket = ListenSocket.Bind(endPoint, backlog: 512);
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();
     }

@@ -1,0 +1,302 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.Tunnels.Utilities;
+
+namespace Yarp.Tunnels.Configuration;
+
+/// <summary>
+/// A connection an HTTP socket listener accepted, as Kestrel's socket transport would present it (one receive loop
+/// filling the input pipe, one send loop draining the output pipe, the socket closed once the output completes), with one
+/// addition: <see cref="DetachAsync"/> stops both loops and hands the socket itself to a tunnel, so an HTTP/1.1 CONNECT
+/// relays socket to socket (kernel splicing, real half-close) instead of through Kestrel's pipes.
+/// </summary>
+internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFeature,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature
+{
+    // Receives start small (most HTTP reads are a few hundred bytes) and double while they fill the block.
+    private const int MinReceive = 4096;
+    private const int MaxReceive = 64 * 1024;
+
+    private static long _lastId;
+
+    private readonly Socket _socket;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly IDuplexPipe _socketPipes;
+    private readonly FeatureCollection _features = new();
+    private readonly CancellationTokenSource _closed = new();
+    private readonly CancellationTokenSource _detaching = new();
+    private readonly object _shutdownLock = new();
+    private IDictionary<object, object?>? _items;
+    private Task _receiving = Task.CompletedTask;
+    private Task _sending = Task.CompletedTask;
+    private Exception? _shutdownReason;
+    private bool _socketClosed;
+
+    /// <param name="socket">The accepted socket.</param>
+    /// <param name="maxReadBufferSize">Bytes received and not yet read by Kestrel beyond which receiving pauses (Kestrel's socket transport default: 1 MiB).</param>
+    /// <param name="maxWriteBufferSize">Bytes written by Kestrel and not yet sent beyond which its flushes wait (default: 64 KiB).</param>
+    public SocketHttpConnection(Socket socket, long maxReadBufferSize, long maxWriteBufferSize)
+    {
+        _socket = socket;
+        _input = new Pipe(new PipeOptions(pauseWriterThreshold: maxReadBufferSize, resumeWriterThreshold: maxReadBufferSize / 2, useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(pauseWriterThreshold: maxWriteBufferSize, resumeWriterThreshold: maxWriteBufferSize / 2, useSynchronizationContext: false));
+        ConnectionId = "socket-" + Interlocked.Increment(ref _lastId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _socketPipes = new DuplexPipe(_input.Reader, _output.Writer);
+        Transport = _socketPipes;
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        ConnectionClosed = _closed.Token;
+
+        _features.Set<IConnectionIdFeature>(this);
+        _features.Set<IConnectionTransportFeature>(this);
+        _features.Set<IConnectionItemsFeature>(this);
+        _features.Set<IConnectionLifetimeFeature>(this);
+        _features.Set<IConnectionEndPointFeature>(this);
+        _features.Set<IConnectionSocketFeature>(this);
+        _features.Set<ISocketDetachFeature>(this);
+    }
+
+    public override string ConnectionId { get; set; }
+
+    public override IFeatureCollection Features => _features;
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    // A connection middleware that wraps the socket's bytes (TLS) replaces Transport: the tunnel must then read through it.
+    public bool CanDetach => ReferenceEquals(Transport, _socketPipes);
+
+    public override CancellationToken ConnectionClosed { get; set; }
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    public Socket Socket => _socket;
+
+    /// <summary>Starts the receive and send loops.</summary>
+    public void Start()
+    {
+        _receiving = ReceiveLoopAsync();
+        _sending = SendLoopAsync();
+    }
+
+    public async ValueTask<DetachedSocket> DetachAsync()
+    {
+        _detaching.Cancel();
+        // The send loop sends what Kestrel wrote before it stops, so nothing Kestrel flushed is lost.
+        _output.Reader.CancelPendingRead();
+        await _receiving.ConfigureAwait(false);
+        await _sending.ConfigureAwait(false);
+        lock (_shutdownLock)
+        {
+            if (_socketClosed)
+            {
+                throw new ConnectionResetException("The connection was closed before it could be handed to the tunnel.");
+            }
+        }
+        // Bytes received after what Kestrel parsed (pipelined payload): the tunnel reads them first.
+        byte[]? early = null;
+        var count = 0;
+        if (_input.Reader.TryRead(out var result))
+        {
+            if (!result.Buffer.IsEmpty)
+            {
+                count = (int)result.Buffer.Length;
+                early = ArrayPool<byte>.Shared.Rent(count);
+                result.Buffer.CopyTo(early);
+            }
+            _input.Reader.AdvanceTo(result.Buffer.End);
+        }
+        return new DetachedSocket(_socket, early, count);
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        // As Kestrel's socket transport: a graceful shutdown of the socket, then the loops end.
+        Shutdown(abortReason);
+        _output.Reader.CancelPendingRead();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _input.Reader.Complete();
+        _output.Writer.Complete();
+        await _receiving.ConfigureAwait(false);
+        await _sending.ConfigureAwait(false);
+        Shutdown(null);
+        _closed.Dispose();
+        _detaching.Dispose();
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var input = _input.Writer;
+        Exception? error = null;
+        var size = MinReceive;
+        try
+        {
+            while (true)
+            {
+                // Waits without a buffer, so an idle connection holds none (as Kestrel's WaitForDataBeforeAllocatingBuffer).
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _detaching.Token).ConfigureAwait(false);
+                var memory = input.GetMemory(size);
+                var received = await _socket.ReceiveAsync(memory, SocketFlags.None, _detaching.Token).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    break;
+                }
+                size = received == memory.Length ? Math.Min(size * 2, MaxReceive) : MinReceive;
+                input.Advance(received);
+                var flush = await input.FlushAsync(_detaching.Token).ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_detaching.IsCancellationRequested)
+        {
+            // Handed to a tunnel: the socket stays open and the input stays as it is (the tunnel takes what is left).
+            return;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
+        {
+            error = new ConnectionResetException(ex.Message, ex);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            error = ex;
+        }
+        lock (_shutdownLock)
+        {
+            error = _shutdownReason ?? error;
+        }
+        input.Complete(error);
+        ThreadPool.UnsafeQueueUserWorkItem(static cts =>
+        {
+            try
+            {
+                cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }, _closed, preferLocal: false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var output = _output.Reader;
+        Exception? error = null;
+        List<ArraySegment<byte>>? segments = null;
+        try
+        {
+            while (true)
+            {
+                var result = await output.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    if (buffer.IsSingleSegment)
+                    {
+                        await SendAllAsync(buffer.First).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // One gathered send for what Kestrel wrote in several blocks.
+                        segments ??= [];
+                        segments.Clear();
+                        foreach (var segment in buffer)
+                        {
+                            segments.Add(MemoryMarshal.TryGetArray(segment, out var array) ? array : new ArraySegment<byte>(segment.ToArray()));
+                        }
+                        await SendAllAsync(segments, buffer.Length).ConfigureAwait(false);
+                    }
+                }
+                output.AdvanceTo(buffer.End);
+                if (result.IsCanceled && _detaching.IsCancellationRequested)
+                {
+                    // Handed to a tunnel: everything Kestrel wrote was sent; the socket stays open.
+                    return;
+                }
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            error = ex;
+        }
+        Shutdown(error);
+        output.Complete();
+        // A receive loop paused on a full input wakes and ends.
+        _input.Writer.CancelPendingFlush();
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    private async ValueTask SendAllAsync(List<ArraySegment<byte>> segments, long length)
+    {
+        var sent = (long)await _socket.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
+        if (sent == length)
+        {
+            return;
+        }
+        // A partial gathered send (rare: the socket buffer filled): the rest goes segment by segment.
+        foreach (var segment in segments)
+        {
+            if (sent >= segment.Count)
+            {
+                sent -= segment.Count;
+                continue;
+            }
+            await SendAllAsync(segment.AsMemory((int)sent)).ConfigureAwait(false);
+            sent = 0;
+        }
+    }
+
+    /// <summary>Closes the socket once (FIN both ways, as Kestrel's socket transport does); later calls do nothing.</summary>
+    private void Shutdown(Exception? reason)
+    {
+        lock (_shutdownLock)
+        {
+            if (_socketClosed)
+            {
+                return;
+            }
+            _socketClosed = true;
+            _shutdownReason = reason ?? new ConnectionAbortedException("The socket transport's send loop completed gracefully.");
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Already reset, or closed by the tunnel that took the socket over.
+            }
+            _socket.Dispose();
+        }
+    }
+}
