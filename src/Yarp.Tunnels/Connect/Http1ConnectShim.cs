@@ -91,6 +91,8 @@ internal static class Http1ConnectShim
 
         public override EndPoint? RemoteEndPoint { get => _inner.RemoteEndPoint; set => _inner.RemoteEndPoint = value; }
 
+        public bool IsPlainSocket => _inner.Features.Get<ISocketDetachFeature>() is { CanDetach: true };
+
         public async ValueTask<RelayEnd> DetachAsync()
         {
             if (Interlocked.CompareExchange(ref _state, Detached, Attached) != Attached)
@@ -98,7 +100,7 @@ internal static class Http1ConnectShim
                 throw new InvalidOperationException("This connection was already handed to a CONNECT tunnel.");
             }
             RelayEnd tunnel;
-            if (_inner.Features.Get<ISocketDetachFeature>() is { CanDetach: true } socket)
+            if (IsPlainSocket && _inner.Features.Get<ISocketDetachFeature>() is { } socket)
             {
                 // A plain socket: the tunnel relays socket to socket, with real half-close and without Kestrel's pipes.
                 DetachedSocket detached;

@@ -8,6 +8,9 @@ namespace Yarp.Tunnels.Connect;
 /// </summary>
 internal interface IHttp1ConnectFeature
 {
+    /// <summary>Whether <see cref="DetachAsync"/> hands over the socket itself (a plain socket of a <c>ReverseProxy:Listeners</c> listener, no TLS).</summary>
+    bool IsPlainSocket { get; }
+
     /// <summary>
     /// Detaches Kestrel from the connection: from now on Kestrel's reads see nothing until the returned end is disposed
     /// (then end of stream), its writes are swallowed, and its aborts reset the tunnel. The end reads the bytes after
@@ -15,5 +18,6 @@ internal interface IHttp1ConnectFeature
     /// <c>ReverseProxy:Listeners</c> listener, the socket itself (after what Kestrel wrote was sent).
     /// </summary>
     /// <exception cref="InvalidOperationException">The connection was already detached.</exception>
+    /// <exception cref="IOException">The connection closed meanwhile.</exception>
     ValueTask<RelayEnd> DetachAsync();
 }

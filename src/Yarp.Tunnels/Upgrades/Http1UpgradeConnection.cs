@@ -46,6 +46,12 @@ internal sealed class Http1UpgradeConnection : IAsyncDisposable
     /// <summary>The connection as the relay's backend end, once the backend answered 101; see <see cref="SwitchedConnectionRelayEnd"/>.</summary>
     public RelayEnd Switched(bool http1Client) => new SwitchedConnectionRelayEnd(_connection, http1Client);
 
+    /// <summary>
+    /// The connection itself as the relay's backend end, for a client connection that half-closes as a socket does (an
+    /// HTTP/1.1 client's socket taken from Kestrel): each side's end of stream is passed on as a half-close.
+    /// </summary>
+    public RelayEnd SwitchedHalfClosing() => _connection;
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

@@ -10,6 +10,7 @@ using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using Yarp.Tunnels.Configuration;
+using Yarp.Tunnels.Connect;
 using Yarp.Tunnels.TcpProxy;
 using Yarp.Tunnels.Telemetry;
 using Yarp.Tunnels.Utilities;
@@ -200,8 +201,7 @@ internal sealed partial class UpgradeForwarderMiddleware
                 await RelayRefusalAsync(context, upgrade, response, transformer).ConfigureAwait(false);
                 return;
             }
-            await RelayUpgradeAsync(context, upgrade, form, response, transformer, own?.Switched(http1Client: upgrade.Kind == UpgradeRequestKind.Http1Upgrade),
-                relayIdleTimeout).ConfigureAwait(false);
+            await RelayUpgradeAsync(context, upgrade, form, response, transformer, own, relayIdleTimeout).ConfigureAwait(false);
         }
     }
 
@@ -256,11 +256,11 @@ internal sealed partial class UpgradeForwarderMiddleware
 
     /// <summary>
     /// The backend switched: accepts the client's upgrade with the backend's headers and relays both ways; the backend's
-    /// side is <paramref name="ownUpstream"/> when the upgrade went on a connection of our own, else the response's stream;
+    /// side is <paramref name="own"/> when the upgrade went on a connection of our own, else the response's stream;
     /// both sides are reset after <paramref name="idleTimeout"/> without a byte either way (infinite: never).
     /// </summary>
     private async Task RelayUpgradeAsync(HttpContext context, IUpgradeRequestFeature upgrade, UpgradeForwardingForm form,
-        HttpResponseMessage response, HttpTransformer transformer, RelayEnd? ownUpstream, TimeSpan idleTimeout)
+        HttpResponseMessage response, HttpTransformer transformer, Http1UpgradeConnection? own, TimeSpan idleTimeout)
     {
         var http1Client = upgrade.Kind == UpgradeRequestKind.Http1Upgrade;
         context.Response.StatusCode = http1Client ? StatusCodes.Status101SwitchingProtocols : StatusCodes.Status200OK;
@@ -284,7 +284,7 @@ internal sealed partial class UpgradeForwarderMiddleware
         try
         {
             // SocketsHttpHandler's stream for a 101 is the raw connection; for a 200 to an extended CONNECT, the duplex stream.
-            if (ownUpstream is null)
+            if (own is null)
             {
                 backendStream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
             }
@@ -301,6 +301,29 @@ internal sealed partial class UpgradeForwarderMiddleware
             return;
         }
 
+        // An HTTP/1.1 client on a plain socket of a Listeners listener, to a connection of our own: once Kestrel sent the
+        // 101, both sockets are relayed as they are (spliced, each side's FIN passed on as a half-close), Kestrel's
+        // upgraded stream left unread.
+        if (http1Client && own is not null && context.Features.Get<IHttp1ConnectFeature>() is { IsPlainSocket: true } shim)
+        {
+            RelayEnd client;
+            try
+            {
+                client = await shim.DetachAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+            {
+                Log.AcceptFailed(_logger, upgrade.UpgradeType, ex);
+                context.Abort();
+                return;
+            }
+            await using (client.ConfigureAwait(false))
+            {
+                await RelayAsync(context, upgrade, client, own.SwitchedHalfClosing(), idleTimeout, abortOnClientReset: false).ConfigureAwait(false);
+            }
+            return;
+        }
+
         // Half-close where the transport has one. Kestrel ends an HTTP/2 client's stream (END_STREAM) and keeps reading,
         // and SocketsHttpHandler has no half-close on a 101 or extended CONNECT stream (our own connection passes none on
         // either: SwitchedConnectionRelayEnd), so after an HTTP/2 client's END_STREAM the backend keeps its side until it
@@ -309,18 +332,25 @@ internal sealed partial class UpgradeForwarderMiddleware
         await using var downstream = http1Client
             ? UpgradedStreamRelayEnd.EndOnShutdown(clientStream, context.Abort)
             : UpgradedStreamRelayEnd.Create(clientStream, () => _ = context.Response.CompleteAsync(), context.Abort);
-        await using var upstream = ownUpstream ?? (http1Client
+        await using var upstream = own?.Switched(http1Client) ?? (http1Client
             ? UpgradedStreamRelayEnd.EndOnShutdown(backendStream!, response.Dispose)
             : UpgradedStreamRelayEnd.Create(backendStream!, shutdownWrite: null, response.Dispose));
-        var stats = Stats(context);
-        var counters = new RelayCounters(stats[StatNames.DownstreamCxRxBytesTotal], stats[StatNames.DownstreamCxTxBytesTotal], UpstreamReceived: null, UpstreamSent: null);
-        var relay = new TcpRelay(downstream, upstream, counters, idleTimeout, _timeProvider);
         // An HTTP/2 client's RST_STREAM after its END_STREAM reaches no read any more, and a backend without a half-close
         // may never write again: without this the upgrade stayed open until the backend ended it. (Not on HTTP/1.1,
         // where Kestrel signals RequestAborted for the client's half-close, which ends the upgrade gracefully instead.)
-        await using var clientReset = http1Client
-            ? default
-            : context.RequestAborted.UnsafeRegister(static state => ((TcpRelay)state!).Abort(), relay);
+        await RelayAsync(context, upgrade, downstream, upstream, idleTimeout, abortOnClientReset: !http1Client).ConfigureAwait(false);
+    }
+
+    /// <summary>Relays the upgraded bytes both ways, counted in the HTTP listener's scope.</summary>
+    private async Task RelayAsync(HttpContext context, IUpgradeRequestFeature upgrade, RelayEnd downstream, RelayEnd upstream, TimeSpan idleTimeout,
+        bool abortOnClientReset)
+    {
+        var stats = Stats(context);
+        var counters = new RelayCounters(stats[StatNames.DownstreamCxRxBytesTotal], stats[StatNames.DownstreamCxTxBytesTotal], UpstreamReceived: null, UpstreamSent: null);
+        var relay = new TcpRelay(downstream, upstream, counters, idleTimeout, _timeProvider);
+        await using var clientReset = abortOnClientReset
+            ? context.RequestAborted.UnsafeRegister(static state => ((TcpRelay)state!).Abort(), relay)
+            : default;
         await relay.RunAsync().ConfigureAwait(false);
         Log.Ended(_logger, upgrade.UpgradeType);
     }
