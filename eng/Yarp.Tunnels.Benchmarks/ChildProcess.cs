@@ -29,10 +29,12 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
         var child = new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException($"'{arguments[0]}' did not start."));
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        if (await child._process.StandardOutput.ReadLineAsync(timeout.Token) != Ready)
+        var line = await child._process.StandardOutput.ReadLineAsync(timeout.Token);
+        if (line != Ready)
         {
+            var exited = child._process.HasExited ? $"exited with {child._process.ExitCode}" : "still running";
             await child.DisposeAsync();
-            throw new InvalidOperationException($"The '{arguments[0]}' child process failed (see its error output).");
+            throw new InvalidOperationException($"The '{arguments[0]}' child process failed ({exited}; printed '{line}'; see its error output).");
         }
         return child;
     }
