@@ -17,7 +17,8 @@ namespace Yarp.Tunnels.Configuration;
 /// relays socket to socket (kernel splicing, real half-close) instead of through Kestrel's pipes.
 /// </summary>
 internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFeature,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature,
+    IMemoryPoolFeature
 {
     // Receives start small (most HTTP reads are a few hundred bytes) and double while they fill the block.
     private const int MinReceive = 4096;
@@ -40,13 +41,15 @@ internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFea
     private bool _socketClosed;
 
     /// <param name="socket">The accepted socket.</param>
+    /// <param name="memoryPool">The listener's pool (Kestrel's pinned blocks), used by both pipes and by Kestrel for this connection.</param>
     /// <param name="maxReadBufferSize">Bytes received and not yet read by Kestrel beyond which receiving pauses (Kestrel's socket transport default: 1 MiB).</param>
     /// <param name="maxWriteBufferSize">Bytes written by Kestrel and not yet sent beyond which its flushes wait (default: 64 KiB).</param>
-    public SocketHttpConnection(Socket socket, long maxReadBufferSize, long maxWriteBufferSize)
+    public SocketHttpConnection(Socket socket, MemoryPool<byte> memoryPool, long maxReadBufferSize, long maxWriteBufferSize)
     {
         _socket = socket;
-        _input = new Pipe(new PipeOptions(pauseWriterThreshold: maxReadBufferSize, resumeWriterThreshold: maxReadBufferSize / 2, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pauseWriterThreshold: maxWriteBufferSize, resumeWriterThreshold: maxWriteBufferSize / 2, useSynchronizationContext: false));
+        MemoryPool = memoryPool;
+        _input = new Pipe(new PipeOptions(memoryPool, pauseWriterThreshold: maxReadBufferSize, resumeWriterThreshold: maxReadBufferSize / 2, useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(memoryPool, pauseWriterThreshold: maxWriteBufferSize, resumeWriterThreshold: maxWriteBufferSize / 2, useSynchronizationContext: false));
         ConnectionId = "socket-" + Interlocked.Increment(ref _lastId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         _socketPipes = new DuplexPipe(_input.Reader, _output.Writer);
         Transport = _socketPipes;
@@ -60,6 +63,7 @@ internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFea
         _features.Set<IConnectionLifetimeFeature>(this);
         _features.Set<IConnectionEndPointFeature>(this);
         _features.Set<IConnectionSocketFeature>(this);
+        _features.Set<IMemoryPoolFeature>(this);
         _features.Set<ISocketDetachFeature>(this);
     }
 
@@ -85,6 +89,8 @@ internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFea
     public override EndPoint? RemoteEndPoint { get; set; }
 
     public Socket Socket => _socket;
+
+    public MemoryPool<byte> MemoryPool { get; }
 
     /// <summary>Starts the receive and send loops.</summary>
     public void Start()

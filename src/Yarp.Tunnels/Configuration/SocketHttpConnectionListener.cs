@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
@@ -14,11 +15,16 @@ internal sealed class SocketHttpConnectionListener : IConnectionListener
 {
     private readonly Socket _socket;
     private readonly SocketTransportOptions _options;
+    private readonly MemoryPool<byte> _memoryPool;
 
-    public SocketHttpConnectionListener(IPEndPoint endPoint, SocketTransportOptions options)
+    /// <param name="endPoint">The address to bind.</param>
+    /// <param name="options">Kestrel's socket transport options (backlog, no-delay, buffer limits).</param>
+    /// <param name="memoryPoolFactory">Kestrel's memory pool factory (pinned blocks), as its socket transport uses; none: the shared pool.</param>
+    public SocketHttpConnectionListener(IPEndPoint endPoint, SocketTransportOptions options, IMemoryPoolFactory<byte>? memoryPoolFactory)
     {
         _options = options;
         _socket = ListenSocket.Bind(endPoint, options.Backlog);
+        _memoryPool = memoryPoolFactory?.Create(new MemoryPoolOptions { Owner = "yarp-tunnels" }) ?? MemoryPool<byte>.Shared;
         EndPoint = _socket.LocalEndPoint!;
     }
 
@@ -47,7 +53,7 @@ internal sealed class SocketHttpConnectionListener : IConnectionListener
                 continue;
             }
             accepted.NoDelay = _options.NoDelay;
-            var connection = new SocketHttpConnection(accepted, _options.MaxReadBufferSize ?? 0, _options.MaxWriteBufferSize ?? 0);
+            var connection = new SocketHttpConnection(accepted, _memoryPool, _options.MaxReadBufferSize ?? 0, _options.MaxWriteBufferSize ?? 0);
             connection.Start();
             return connection;
         }
@@ -61,7 +67,12 @@ internal sealed class SocketHttpConnectionListener : IConnectionListener
 
     public ValueTask DisposeAsync()
     {
+        // The listener drained its connections before disposing this.
         _socket.Dispose();
+        if (_memoryPool != MemoryPool<byte>.Shared)
+        {
+            _memoryPool.Dispose();
+        }
         return default;
     }
 }

@@ -15,7 +15,7 @@ namespace Yarp.Tunnels.Configuration;
 /// <c>DrainTimeout</c>, which Kestrel's endpoint reload (a fixed 5 s) cannot.
 /// </summary>
 internal sealed class SocketHttpListenerHandler(IEnumerable<IConnectionListenerFactory> transports, HiddenHttpEndpoints endpoints,
-    TunnelMetrics metrics, IHostEnvironment environment, IOptions<SocketTransportOptions> socketOptions, ILogger<SocketHttpListenerHandler> logger) : IListenerHandler
+    TunnelMetrics metrics, IHostEnvironment environment, IOptions<SocketTransportOptions> socketOptions, ILogger<SocketHttpListenerHandler> logger, IMemoryPoolFactory<byte>? memoryPoolFactory = null) : IListenerHandler
 {
     // Like Kestrel: the last registered transport that can bind the endpoint wins.
     private readonly IConnectionListenerFactory[] _transports = [.. transports.Reverse()];
@@ -33,7 +33,7 @@ internal sealed class SocketHttpListenerHandler(IEnumerable<IConnectionListenerF
         {
             // Kestrel's own socket transport is replaced by ours (same options), whose sockets CONNECT tunnels can take over.
             listener = transport is SocketTransportFactory
-                ? new SocketHttpConnectionListener(endPoint, socketOptions.Value)
+                ? new SocketHttpConnectionListener(endPoint, socketOptions.Value, memoryPoolFactory)
                 : await transport.BindAsync(endPoint, cancellationToken).ConfigureAwait(false);
             var endpoint = endpoints.AddListenerEndpoint(HttpProfile.For(spec.Protocols, certificate is not null));
             return new SocketHttpListener(listener, new HttpListenerFeature(spec.Name, spec.StatPrefix, certificate, spec.IsAdmin), endpoint, endpoints,
