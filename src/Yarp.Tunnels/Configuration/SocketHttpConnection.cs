@@ -191,16 +191,7 @@ internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFea
             error = _shutdownReason ?? error;
         }
         input.Complete(error);
-        ThreadPool.UnsafeQueueUserWorkItem(static cts =>
-        {
-            try
-            {
-                cts.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }, _closed, preferLocal: false);
+        ConnectionClosedSignal.Fire(_closed);
     }
 
     private async Task SendLoopAsync()

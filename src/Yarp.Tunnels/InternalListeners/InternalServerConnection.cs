@@ -65,16 +65,7 @@ internal sealed class InternalServerConnection : ConnectionContext,
     {
         if (!_closed.IsCancellationRequested)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static cts =>
-            {
-                try
-                {
-                    cts.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                }
-            }, _closed, preferLocal: false);
+            ConnectionClosedSignal.Fire(_closed);
         }
     }
 
