@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Yarp.ReverseProxy.Model;
 using Yarp.Tunnels.InternalListeners;
 using Yarp.Tunnels.TcpProxy;
@@ -258,12 +259,14 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
     [Fact]
     public async Task KeepAlive_PingNotAcknowledged_ClosesTheConnectionAndFailsItsTunnels()
     {
-        _pool = new Http2ConnectionPool(Connectors(), Options with { KeepAliveInterval = TimeSpan.FromMilliseconds(200) }, NullLogger.Instance, TimeProvider.System);
+        var time = new FakeTimeProvider();
+        _pool = new Http2ConnectionPool(Connectors(), Options with { KeepAliveInterval = KeepAlive }, NullLogger.Instance, time);
         var (connection, stream) = await EstablishAsync();
 
-        // The client pings an idle connection; this server never answers, so the connection closes.
-        var ping = await connection.ReadFrameAsync(Http2FrameType.Ping);
+        // The client pings an idle connection; this server never answers, so the next interval closes the connection.
+        var ping = await IdlePingAsync(connection, time);
         Assert.False(ping.Header.HasFlag(Http2Flags.Ack));
+        time.Advance(KeepAlive);
 
         await connection.WaitForCloseAsync();
         await Assert.ThrowsAsync<ConnectionResetException>(async () => await ReadToEndAsync(stream.Input!));
@@ -273,13 +276,18 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
     [Fact]
     public async Task KeepAlive_PingAcknowledged_KeepsTheConnection()
     {
-        _pool = new Http2ConnectionPool(Connectors(), Options with { KeepAliveInterval = TimeSpan.FromMilliseconds(200) }, NullLogger.Instance, TimeProvider.System);
+        var time = new FakeTimeProvider();
+        _pool = new Http2ConnectionPool(Connectors(), Options with { KeepAliveInterval = KeepAlive }, NullLogger.Instance, time);
         var (connection, stream) = await EstablishAsync();
 
         for (var i = 0; i < 3; i++)
         {
-            var ping = await connection.ReadFrameAsync(Http2FrameType.Ping);
+            var ping = await IdlePingAsync(connection, time);
             await connection.WriteFrameAsync(Http2FrameType.Ping, Http2Flags.Ack, 0, ping.Payload);
+
+            // The client answers frames in order, so once our own PING is acknowledged it has read the ACK before it.
+            await connection.WriteFrameAsync(Http2FrameType.Ping, 0, 0, "barrier!"u8);
+            await connection.ReadFrameAsync(Http2FrameType.Ping, header => header.HasFlag(Http2Flags.Ack));
         }
 
         // Still usable after three keep-alive rounds.
@@ -420,6 +428,8 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
         _timeout.Dispose();
     }
 
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
+
     private static Http2ClientOptions Options { get; } = new() { StreamReceiveWindow = 65_535, KeepAliveInterval = TimeSpan.Zero };
 
     private static UpstreamRequest Request(string address) =>
@@ -451,6 +461,14 @@ public sealed class Http2TunnelOpenerTests : IAsyncDisposable
         var open = Opener().OpenAsync(Request(_server.Address), head ?? Connect, Cleartext, _timeout.Token).AsTask();
         var connection = await _server.AcceptAsync();
         return (connection, open);
+    }
+
+    /// <summary>Two keep-alive intervals: the first clears "frames arrived since the last tick", the second finds the connection idle and pings.</summary>
+    private static async Task<(Http2FrameHeader Header, byte[] Payload)> IdlePingAsync(RawHttp2Connection connection, FakeTimeProvider time)
+    {
+        time.Advance(KeepAlive);
+        time.Advance(KeepAlive);
+        return await connection.ReadFrameAsync(Http2FrameType.Ping);
     }
 
     private async Task<(RawHttp2Connection Connection, RelayEnd Stream)> EstablishAsync()
