@@ -233,19 +233,20 @@ public class Http1TunnelTests
     [Fact]
     public async Task IdleTimeout_OneWayStreamLongerThanTimeout_KeepsFlowing()
     {
-        const int Ticks = 12;
+        // A tick every 200 ms against a 1.5 s timeout: a slow machine may stretch a gap a long way before it times out.
+        const int Ticks = 16;
         await using var ticker = TcpEchoServer.Start(async (socket, ct) =>
         {
             for (var i = 0; i < Ticks; i++)
             {
                 await SocketIo.SendAllAsync(socket, new[] { (byte)i }, ct);
-                await Task.Delay(100, ct);
+                await Task.Delay(200, ct);
             }
             socket.Shutdown(SocketShutdown.Send);
         });
         using var proxy = await StartPythonProxyAsync();
         await using var host = await TunnelsTestHost.StartAsync(
-            TunnelsTestHost.Section(L1($"tcp://127.0.0.1:{proxy.Port}", $"127.0.0.1:{ticker.Port}", idleTimeout: "00:00:00.500")), new InternalListenerRegistry());
+            TunnelsTestHost.Section(L1($"tcp://127.0.0.1:{proxy.Port}", $"127.0.0.1:{ticker.Port}", idleTimeout: "00:00:01.500")), new InternalListenerRegistry());
         var token = TestHost.TimeoutToken();
 
         // The client never sends: only upstream-to-downstream bytes keep the tunnel alive, for over twice the timeout.
