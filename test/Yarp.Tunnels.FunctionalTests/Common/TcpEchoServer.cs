@@ -108,6 +108,17 @@ internal sealed class TcpEchoServer : IAsyncDisposable
 /// <summary>Socket helpers for byte-exact transfers.</summary>
 internal static class SocketIo
 {
+    /// <summary>Two connected loopback sockets: the client end and the accepted end.</summary>
+    public static async Task<(Socket Client, Socket Server)> ConnectedPairAsync(CancellationToken cancellationToken)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = await ConnectAsync(((IPEndPoint)listener.LocalEndPoint!).Port, cancellationToken);
+        var server = await listener.AcceptAsync(cancellationToken);
+        return (client, server);
+    }
+
     public static async Task<Socket> ConnectAsync(int port, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.TcpProxy;
@@ -11,8 +10,8 @@ public class KernelPipeTests
     public async Task SpliceFromAndTo_LoopbackSockets_MoveBytesExactlyAndReportWouldBlockAndEnd()
     {
         var token = TestHost.TimeoutToken();
-        var (sender, source) = await ConnectedPairAsync(token);
-        var (destination, receiver) = await ConnectedPairAsync(token);
+        var (sender, source) = await SocketIo.ConnectedPairAsync(token);
+        var (destination, receiver) = await SocketIo.ConnectedPairAsync(token);
         using (sender)
         using (source)
         using (destination)
@@ -54,7 +53,7 @@ public class KernelPipeTests
     public async Task Read_BytesLeftInThePipe_CopiesThemOutInOrder()
     {
         var token = TestHost.TimeoutToken();
-        var (sender, source) = await ConnectedPairAsync(token);
+        var (sender, source) = await SocketIo.ConnectedPairAsync(token);
         using (sender)
         using (source)
         {
@@ -73,15 +72,5 @@ public class KernelPipeTests
             }
             Assert.Equal(payload, copied.ToArray());
         }
-    }
-
-    private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync(CancellationToken token)
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = await SocketIo.ConnectAsync(((IPEndPoint)listener.LocalEndPoint!).Port, token);
-        var server = await listener.AcceptAsync(token);
-        return (client, server);
     }
 }
