@@ -1,11 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Yarp.Tunnels.Utilities;
 
 namespace Yarp.Tunnels.Configuration;
@@ -16,25 +14,18 @@ namespace Yarp.Tunnels.Configuration;
 /// addition: <see cref="DetachAsync"/> stops both loops and hands the socket itself to a tunnel, so an HTTP/1.1 CONNECT
 /// relays socket to socket (kernel splicing, real half-close) instead of through Kestrel's pipes.
 /// </summary>
-internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFeature,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature,
-    IMemoryPoolFeature
+internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeature, IConnectionSocketFeature, IMemoryPoolFeature
 {
     // Receives start small (most HTTP reads are a few hundred bytes) and double while they fill the block.
     private const int MinReceive = 4096;
     private const int MaxReceive = 64 * 1024;
 
-    private static long _lastId;
-
     private readonly Socket _socket;
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly IDuplexPipe _socketPipes;
-    private readonly FeatureCollection _features = new();
-    private readonly CancellationTokenSource _closed = new();
     private readonly CancellationTokenSource _detaching = new();
     private readonly object _shutdownLock = new();
-    private IDictionary<object, object?>? _items;
     private Task _receiving = Task.CompletedTask;
     private Task _sending = Task.CompletedTask;
     private Exception? _shutdownReason;
@@ -45,48 +36,24 @@ internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFea
     /// <param name="maxReadBufferSize">Bytes received and not yet read by Kestrel beyond which receiving pauses (Kestrel's socket transport default: 1 MiB).</param>
     /// <param name="maxWriteBufferSize">Bytes written by Kestrel and not yet sent beyond which its flushes wait (default: 64 KiB).</param>
     public SocketHttpConnection(Socket socket, MemoryPool<byte> memoryPool, long maxReadBufferSize, long maxWriteBufferSize)
+        : base("socket")
     {
         _socket = socket;
         MemoryPool = memoryPool;
         _input = new Pipe(new PipeOptions(memoryPool, pauseWriterThreshold: maxReadBufferSize, resumeWriterThreshold: maxReadBufferSize / 2, useSynchronizationContext: false));
         _output = new Pipe(new PipeOptions(memoryPool, pauseWriterThreshold: maxWriteBufferSize, resumeWriterThreshold: maxWriteBufferSize / 2, useSynchronizationContext: false));
-        ConnectionId = "socket-" + Interlocked.Increment(ref _lastId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         _socketPipes = new DuplexPipe(_input.Reader, _output.Writer);
         Transport = _socketPipes;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        ConnectionClosed = _closed.Token;
 
-        _features.Set<IConnectionIdFeature>(this);
-        _features.Set<IConnectionTransportFeature>(this);
-        _features.Set<IConnectionItemsFeature>(this);
-        _features.Set<IConnectionLifetimeFeature>(this);
-        _features.Set<IConnectionEndPointFeature>(this);
-        _features.Set<IConnectionSocketFeature>(this);
-        _features.Set<IMemoryPoolFeature>(this);
-        _features.Set<ISocketDetachFeature>(this);
+        Features.Set<IConnectionSocketFeature>(this);
+        Features.Set<IMemoryPoolFeature>(this);
+        Features.Set<ISocketDetachFeature>(this);
     }
-
-    public override string ConnectionId { get; set; }
-
-    public override IFeatureCollection Features => _features;
-
-    public override IDictionary<object, object?> Items
-    {
-        get => _items ??= new Dictionary<object, object?>();
-        set => _items = value;
-    }
-
-    public override IDuplexPipe Transport { get; set; }
 
     // A connection middleware that wraps the socket's bytes (TLS) replaces Transport: the tunnel must then read through it.
     public bool CanDetach => ReferenceEquals(Transport, _socketPipes);
-
-    public override CancellationToken ConnectionClosed { get; set; }
-
-    public override EndPoint? LocalEndPoint { get; set; }
-
-    public override EndPoint? RemoteEndPoint { get; set; }
 
     public Socket Socket => _socket;
 
@@ -143,7 +110,7 @@ internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFea
         await _receiving.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
         Shutdown(null);
-        _closed.Dispose();
+        Closed.Dispose();
         _detaching.Dispose();
     }
 
@@ -191,7 +158,7 @@ internal sealed class SocketHttpConnection : ConnectionContext, ISocketDetachFea
             error = _shutdownReason ?? error;
         }
         input.Complete(error);
-        ConnectionClosedSignal.Fire(_closed);
+        ConnectionClosedSignal.Fire(Closed);
     }
 
     private async Task SendLoopAsync()
