@@ -21,9 +21,8 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
     private const int MaxReceive = 64 * 1024;
 
     private readonly Socket _socket;
-    private readonly Pipe _input;
-    private readonly Pipe _output;
-    private readonly IDuplexPipe _socketPipes;
+    // Let go once the socket is handed to a tunnel, so an idle tunnel holds neither pipe.
+    private SocketPipes? _pipes;
     private readonly CancellationTokenSource _detaching = new();
     private readonly object _shutdownLock = new();
     private Task _receiving = Task.CompletedTask;
@@ -32,18 +31,15 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
     private bool _socketClosed;
 
     /// <param name="socket">The accepted socket.</param>
-    /// <param name="memoryPool">The listener's pool (Kestrel's pinned blocks), used by both pipes and by Kestrel for this connection.</param>
-    /// <param name="maxReadBufferSize">Bytes received and not yet read by Kestrel beyond which receiving pauses (Kestrel's socket transport default: 1 MiB).</param>
-    /// <param name="maxWriteBufferSize">Bytes written by Kestrel and not yet sent beyond which its flushes wait (default: 64 KiB).</param>
-    public SocketHttpConnection(Socket socket, MemoryPool<byte> memoryPool, long maxReadBufferSize, long maxWriteBufferSize)
+    /// <param name="inputOptions">The received bytes' pipe: the listener's pool (Kestrel's pinned blocks, also this connection's <see cref="MemoryPool"/>) and the bytes not yet read by Kestrel beyond which receiving pauses.</param>
+    /// <param name="outputOptions">The pipe of what Kestrel writes: the bytes not yet sent beyond which its flushes wait.</param>
+    public SocketHttpConnection(Socket socket, PipeOptions inputOptions, PipeOptions outputOptions)
         : base("socket")
     {
         _socket = socket;
-        MemoryPool = memoryPool;
-        _input = new Pipe(new PipeOptions(memoryPool, pauseWriterThreshold: maxReadBufferSize, resumeWriterThreshold: maxReadBufferSize / 2, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(memoryPool, pauseWriterThreshold: maxWriteBufferSize, resumeWriterThreshold: maxWriteBufferSize / 2, useSynchronizationContext: false));
-        _socketPipes = new DuplexPipe(_input.Reader, _output.Writer);
-        Transport = _socketPipes;
+        MemoryPool = inputOptions.Pool;
+        _pipes = new SocketPipes(inputOptions, outputOptions);
+        Transport = _pipes;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
 
@@ -53,7 +49,7 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
     }
 
     // A connection middleware that wraps the socket's bytes (TLS) replaces Transport: the tunnel must then read through it.
-    public bool CanDetach => ReferenceEquals(Transport, _socketPipes);
+    public bool CanDetach => Volatile.Read(ref _pipes) is { } pipes && ReferenceEquals(Transport, pipes);
 
     public Socket Socket => _socket;
 
@@ -68,9 +64,10 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
 
     public async ValueTask<DetachedSocket> DetachAsync()
     {
+        var pipes = Volatile.Read(ref _pipes) ?? throw new InvalidOperationException("The socket was already handed over.");
         _detaching.Cancel();
         // The send loop sends what Kestrel wrote before it stops, so nothing Kestrel flushed is lost.
-        _output.Reader.CancelPendingRead();
+        pipes.ToSend.Reader.CancelPendingRead();
         await _receiving.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
         lock (_shutdownLock)
@@ -83,7 +80,8 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
         // Bytes received after what Kestrel parsed (pipelined payload): the tunnel reads them first.
         byte[]? early = null;
         var count = 0;
-        if (_input.Reader.TryRead(out var result))
+        var received = pipes.Received.Reader;
+        if (received.TryRead(out var result))
         {
             if (!result.Buffer.IsEmpty)
             {
@@ -91,8 +89,12 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
                 early = ArrayPool<byte>.Shared.Rent(count);
                 result.Buffer.CopyTo(early);
             }
-            _input.Reader.AdvanceTo(result.Buffer.End);
+            received.AdvanceTo(result.Buffer.End);
         }
+        // Both loops ended and Kestrel now reads and writes only through the CONNECT shim: the pipes' blocks go back to the pool.
+        Transport = Released;
+        Volatile.Write(ref _pipes, null);
+        pipes.CompleteAll();
         return new DetachedSocket(_socket, early, count);
     }
 
@@ -100,13 +102,17 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
     {
         // As Kestrel's socket transport: a graceful shutdown of the socket, then the loops end.
         Shutdown(abortReason);
-        _output.Reader.CancelPendingRead();
+        Volatile.Read(ref _pipes)?.ToSend.Reader.CancelPendingRead();
     }
 
     public override async ValueTask DisposeAsync()
     {
-        _input.Reader.Complete();
-        _output.Writer.Complete();
+        // Kestrel is done: its ends complete, so the loops end and complete theirs (a handed-over connection has none left).
+        if (Volatile.Read(ref _pipes) is { } pipes)
+        {
+            pipes.Received.Reader.Complete();
+            pipes.ToSend.Writer.Complete();
+        }
         await _receiving.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
         Shutdown(null);
@@ -116,7 +122,7 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
 
     private async Task ReceiveLoopAsync()
     {
-        var input = _input.Writer;
+        var input = _pipes!.Received.Writer;
         Exception? error = null;
         var size = MinReceive;
         try
@@ -163,7 +169,8 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
 
     private async Task SendLoopAsync()
     {
-        var output = _output.Reader;
+        var pipes = _pipes!;
+        var output = pipes.ToSend.Reader;
         Exception? error = null;
         List<ArraySegment<byte>>? segments = null;
         try
@@ -209,7 +216,7 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
         Shutdown(error);
         output.Complete();
         // A receive loop paused on a full input wakes and ends.
-        _input.Writer.CancelPendingFlush();
+        pipes.Received.Writer.CancelPendingFlush();
     }
 
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
@@ -261,6 +268,40 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
                 // Already reset, or closed by the tunnel that took the socket over.
             }
             _socket.Dispose();
+        }
+    }
+
+    /// <summary>What a handed-over connection's transport is: its pipes are gone, and nothing reads or writes it.</summary>
+    private static readonly IDuplexPipe Released = CreateReleased();
+
+    private static IDuplexPipe CreateReleased()
+    {
+        var pipe = new Pipe();
+        pipe.Reader.Complete();
+        pipe.Writer.Complete();
+        return new DuplexPipe(pipe.Reader, pipe.Writer);
+    }
+
+    /// <summary>The socket's two pipes, which are the connection's transport as Kestrel sees it.</summary>
+    private sealed class SocketPipes(PipeOptions receivedOptions, PipeOptions toSendOptions) : IDuplexPipe
+    {
+        /// <summary>Bytes received from the socket, for Kestrel to read.</summary>
+        public Pipe Received { get; } = new(receivedOptions);
+
+        /// <summary>Bytes Kestrel wrote, for the send loop.</summary>
+        public Pipe ToSend { get; } = new(toSendOptions);
+
+        public PipeReader Input => Received.Reader;
+
+        public PipeWriter Output => ToSend.Writer;
+
+        /// <summary>Completes all four ends once both loops ended and Kestrel uses the pipes no more, returning their blocks to the pool.</summary>
+        public void CompleteAll()
+        {
+            Received.Reader.Complete();
+            ToSend.Writer.Complete();
+            Received.Writer.Complete();
+            ToSend.Reader.Complete();
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
@@ -16,6 +17,8 @@ internal sealed class SocketHttpConnectionListener : IConnectionListener
     private readonly Socket _socket;
     private readonly SocketTransportOptions _options;
     private readonly MemoryPool<byte> _memoryPool;
+    private readonly PipeOptions _inputOptions;
+    private readonly PipeOptions _outputOptions;
 
     /// <param name="endPoint">The address to bind.</param>
     /// <param name="options">Kestrel's socket transport options (backlog, no-delay, buffer limits).</param>
@@ -25,6 +28,11 @@ internal sealed class SocketHttpConnectionListener : IConnectionListener
         _options = options;
         _socket = ListenSocket.Bind(endPoint, options.Backlog);
         _memoryPool = memoryPoolFactory?.Create(new MemoryPoolOptions { Owner = "yarp-tunnels" }) ?? MemoryPool<byte>.Shared;
+        // Shared by every connection (immutable), as Kestrel's socket transport does: Kestrel's defaults are 1 MiB / 64 KiB.
+        var maxRead = options.MaxReadBufferSize ?? 0;
+        var maxWrite = options.MaxWriteBufferSize ?? 0;
+        _inputOptions = new PipeOptions(_memoryPool, pauseWriterThreshold: maxRead, resumeWriterThreshold: maxRead / 2, useSynchronizationContext: false);
+        _outputOptions = new PipeOptions(_memoryPool, pauseWriterThreshold: maxWrite, resumeWriterThreshold: maxWrite / 2, useSynchronizationContext: false);
         EndPoint = _socket.LocalEndPoint!;
     }
 
@@ -53,7 +61,7 @@ internal sealed class SocketHttpConnectionListener : IConnectionListener
                 continue;
             }
             accepted.NoDelay = _options.NoDelay;
-            var connection = new SocketHttpConnection(accepted, _memoryPool, _options.MaxReadBufferSize ?? 0, _options.MaxWriteBufferSize ?? 0);
+            var connection = new SocketHttpConnection(accepted, _inputOptions, _outputOptions);
             connection.Start();
             return connection;
         }

@@ -114,6 +114,8 @@ internal static class Http1ConnectShim
                     Finish();
                     throw;
                 }
+                _reader.Release();
+                _writer.Release();
                 RelayEnd end = new SocketRelayEnd(detached.Socket);
                 if (detached.Early is { } early)
                 {
@@ -183,20 +185,24 @@ internal static class Http1ConnectShim
         /// <summary>Kestrel's view of the input: the transport until a detach, then nothing until the tunnel ends.</summary>
         private sealed class ShimReader(ShimmedConnection owner, PipeReader inner) : PipeReader
         {
+            private PipeReader? _inner = inner;
             private volatile bool _cancelRequested;
+
+            /// <summary>Once detached for good (the socket itself was handed over), the transport's reader is not used again.</summary>
+            public void Release() => _inner = null;
 
             public override bool TryRead(out ReadResult result)
             {
                 if (owner.IsAttached)
                 {
-                    return inner.TryRead(out result);
+                    return _inner!.TryRead(out result);
                 }
                 result = default;
                 return false;
             }
 
             public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default) =>
-                owner.IsAttached ? inner.ReadAsync(cancellationToken) : WaitForTunnelAsync(cancellationToken);
+                owner.IsAttached ? _inner!.ReadAsync(cancellationToken) : WaitForTunnelAsync(cancellationToken);
 
             private async ValueTask<ReadResult> WaitForTunnelAsync(CancellationToken cancellationToken)
             {
@@ -215,7 +221,7 @@ internal static class Http1ConnectShim
             {
                 if (owner.IsAttached)
                 {
-                    inner.AdvanceTo(consumed, examined);
+                    _inner!.AdvanceTo(consumed, examined);
                 }
             }
 
@@ -223,7 +229,7 @@ internal static class Http1ConnectShim
             {
                 if (owner.IsAttached)
                 {
-                    inner.CancelPendingRead();
+                    _inner!.CancelPendingRead();
                 }
                 else
                 {
@@ -236,7 +242,7 @@ internal static class Http1ConnectShim
                 // The tunnel owns the transport once detached; the transport itself completes it when the connection ends.
                 if (owner.IsAttached)
                 {
-                    inner.Complete(exception);
+                    _inner!.Complete(exception);
                 }
             }
         }
@@ -244,32 +250,37 @@ internal static class Http1ConnectShim
         /// <summary>Kestrel's view of the output: the transport until a detach, then a sink.</summary>
         private sealed class ShimWriter(ShimmedConnection owner, PipeWriter inner) : PipeWriter
         {
+            private readonly bool _canGetUnflushedBytes = inner.CanGetUnflushedBytes;
+            private PipeWriter? _inner = inner;
             private byte[] _sink = [];
 
-            public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+            public override bool CanGetUnflushedBytes => _canGetUnflushedBytes;
 
-            public override long UnflushedBytes => owner.IsAttached ? inner.UnflushedBytes : 0;
+            public override long UnflushedBytes => owner.IsAttached ? _inner!.UnflushedBytes : 0;
+
+            /// <summary>Once detached for good (the socket itself was handed over), the transport's writer is not used again.</summary>
+            public void Release() => _inner = null;
 
             public override void Advance(int bytes)
             {
                 if (owner.IsAttached)
                 {
-                    inner.Advance(bytes);
+                    _inner!.Advance(bytes);
                 }
             }
 
-            public override Memory<byte> GetMemory(int sizeHint = 0) => owner.IsAttached ? inner.GetMemory(sizeHint) : Sink(sizeHint);
+            public override Memory<byte> GetMemory(int sizeHint = 0) => owner.IsAttached ? _inner!.GetMemory(sizeHint) : Sink(sizeHint);
 
-            public override Span<byte> GetSpan(int sizeHint = 0) => owner.IsAttached ? inner.GetSpan(sizeHint) : Sink(sizeHint).Span;
+            public override Span<byte> GetSpan(int sizeHint = 0) => owner.IsAttached ? _inner!.GetSpan(sizeHint) : Sink(sizeHint).Span;
 
             public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
-                owner.IsAttached ? inner.FlushAsync(cancellationToken) : new(new FlushResult(isCanceled: false, isCompleted: true));
+                owner.IsAttached ? _inner!.FlushAsync(cancellationToken) : new(new FlushResult(isCanceled: false, isCompleted: true));
 
             public override void CancelPendingFlush()
             {
                 if (owner.IsAttached)
                 {
-                    inner.CancelPendingFlush();
+                    _inner!.CancelPendingFlush();
                 }
             }
 
@@ -277,7 +288,7 @@ internal static class Http1ConnectShim
             {
                 if (owner.IsAttached)
                 {
-                    inner.Complete(exception);
+                    _inner!.Complete(exception);
                 }
             }
 
