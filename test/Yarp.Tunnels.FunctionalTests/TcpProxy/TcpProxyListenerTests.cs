@@ -148,7 +148,7 @@ public class TcpProxyListenerTests
         var deadline = Stopwatch.StartNew();
         while (!registry.Contains("svc"))
         {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the reload did not bind internal listener 'svc'");
+            Assert.True(deadline.Elapsed < TestHost.Timeout, "the reload did not bind internal listener 'svc'");
             await Task.Delay(20);
         }
 
