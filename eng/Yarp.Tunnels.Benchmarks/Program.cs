@@ -24,7 +24,7 @@
 //       toward a backend that never reads until the proxy stops reading). Prints the GC's committed bytes (after an
 //       aggressive collection) and VmData added per connection. About a minute.
 //
-//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]
+//   dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...] [--gateway-env NAME=VALUE]
 //       One process, one run: WebSocket echo round trips (p50/p99 on one socket) and messages/s (--connections sockets,
 //       one message in flight each) straight to a Kestrel echo, through the Yarp.Tunnels gateway (its own process:
 //       Protocols Auto, MapTunnelsReverseProxy), through the same process's plain YARP app (MapReverseProxy: YARP's own
@@ -104,7 +104,7 @@ switch (mode)
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- e2e [--seconds 5] [--rounds 3] [--warmup 0.5] [--only bulk1,bulk4,conn,http]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- memory [--idle 2000] [--stalled 20] [--buffer-kb 1024]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- connect-memory [--tunnels 10000]");
-        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...]");
+        Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- websocket [--messages 20000] [--seconds 6] [--rounds 3] [--connections 32] [--size 32] [--only h1-gateway,...] [--gateway-env NAME=VALUE]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h2tunnel [--tunnels 10000] [--seconds 4] [--warmup 5]");
         Console.Error.WriteLine("       dotnet run -c Release --project eng/Yarp.Tunnels.Benchmarks -- h1tunnel-memory [--tunnels 10000]");
         return 2;

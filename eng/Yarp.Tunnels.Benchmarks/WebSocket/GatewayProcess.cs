@@ -41,7 +41,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<GatewayProcess> StartAsync(WebSocketHosts.Backend backend)
+    /// <param name="backend">The backend the gateway's routes forward to.</param>
+    /// <param name="environment">Variables set for the gateway process only (runtime settings such as inline socket completions).</param>
+    public static async Task<GatewayProcess> StartAsync(WebSocketHosts.Backend backend, IReadOnlyDictionary<string, string> environment)
     {
         var (port, tcpPort, yarpPort) = (E2e.Hosts.FreePort(), E2e.Hosts.FreePort(), E2e.Hosts.FreePort());
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("No process path to start the gateway with.");
@@ -53,6 +55,10 @@ internal sealed class GatewayProcess : IAsyncDisposable
         foreach (var argument in new[] { Mode, "--port", Str(port), "--tcp-port", Str(tcpPort), "--yarp-port", Str(yarpPort), "--h1", Str(backend.Http1Port), "--h2", Str(backend.Http2Port) })
         {
             info.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
         }
         var process = Process.Start(info) ?? throw new InvalidOperationException("The gateway process did not start.");
         var gateway = new GatewayProcess(process, port, tcpPort, yarpPort);

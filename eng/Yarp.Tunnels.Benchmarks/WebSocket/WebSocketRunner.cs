@@ -38,6 +38,9 @@ internal static class WebSocketRunner
         var rounds = (int)E2eRunner.ReadOption(args, "--rounds", 3);
         var connections = (int)E2eRunner.ReadOption(args, "--connections", 32);
         var size = (int)E2eRunner.ReadOption(args, "--size", 32);
+        // e.g. --gateway-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1: a runtime setting for the gateway process alone.
+        var gatewayEnvironment = args.SkipWhile(a => a != "--gateway-env").Skip(1).Take(1).Select(a => a.Split('=', 2)).Where(kv => kv.Length == 2)
+            .ToDictionary(kv => kv[0], kv => kv[1]);
         var nginx = Nginx.Find();
         if (nginx is null)
         {
@@ -50,12 +53,16 @@ internal static class WebSocketRunner
         Console.WriteLine(BenchmarkMachine.Describe());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"- {size}-byte binary messages. Round trips: {messages} per path on one WebSocket, one message in flight. Messages/s: {connections} WebSockets per path, each with one message in flight, {duration.TotalSeconds:0.#} s per path; both in {rounds} interleaved rounds after a warm-up."));
         Console.WriteLine("- Clients (ClientWebSocket) and the backend (Kestrel echo) run in this process; the gateway runs as its own process (this program's websocket-gateway mode), nginx as its own processes (worker_processes auto).");
+        foreach (var (name, value) in gatewayEnvironment)
+        {
+            Console.WriteLine($"- Gateway process environment: {name}={value}.");
+        }
         Console.WriteLine("- WARNING: figures on a shared or 2-core machine drift 20-40% between runs; compare the ratios measured within one run.");
         Console.WriteLine();
 
         var backend = await WebSocketHosts.StartBackendAsync();
         await using var backendApp = backend.App;
-        await using var gateway = await GatewayProcess.StartAsync(backend);
+        await using var gateway = await GatewayProcess.StartAsync(backend, gatewayEnvironment);
         var gatewayPort = gateway.Port;
         await using var proxy = await Nginx.StartAsync(nginx, backend.Http1Port);
 
