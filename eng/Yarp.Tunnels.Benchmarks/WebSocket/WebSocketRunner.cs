@@ -39,8 +39,18 @@ internal static class WebSocketRunner
         var connections = (int)E2eRunner.ReadOption(args, "--connections", 32);
         var size = (int)E2eRunner.ReadOption(args, "--size", 32);
         // e.g. --gateway-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1: a runtime setting for the gateway process alone.
-        var gatewayEnvironment = args.SkipWhile(a => a != "--gateway-env").Skip(1).Take(1).Select(a => a.Split('=', 2)).Where(kv => kv.Length == 2)
-            .ToDictionary(kv => kv[0], kv => kv[1]);
+        var gatewayEnvironment = new Dictionary<string, string>();
+        var envAt = Array.IndexOf(args, "--gateway-env");
+        if (envAt >= 0)
+        {
+            var setting = envAt + 1 < args.Length ? args[envAt + 1].Split('=', 2) : [];
+            if (setting.Length != 2 || setting[0].Length == 0)
+            {
+                Console.Error.WriteLine("--gateway-env needs NAME=VALUE (e.g. --gateway-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)");
+                return 1;
+            }
+            gatewayEnvironment[setting[0]] = setting[1];
+        }
         var nginx = Nginx.Find();
         if (nginx is null)
         {

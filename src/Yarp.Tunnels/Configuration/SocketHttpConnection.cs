@@ -20,11 +20,14 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
     private const int MinReceive = 4096;
     private const int MaxReceive = 64 * 1024;
 
+    /// <summary>What a handed-over connection's transport is: its pipes are gone, and nothing reads or writes it.</summary>
+    private static readonly IDuplexPipe Released = CreateReleased();
+
     private readonly Socket _socket;
-    // Let go once the socket is handed to a tunnel, so an idle tunnel holds neither pipe.
-    private SocketPipes? _pipes;
     private readonly CancellationTokenSource _detaching = new();
     private readonly object _shutdownLock = new();
+    // Let go once the socket is handed to a tunnel, so an idle tunnel holds neither pipe.
+    private SocketPipes? _pipes;
     private Task _receiving = Task.CompletedTask;
     private Task _sending = Task.CompletedTask;
     private Exception? _shutdownReason;
@@ -270,9 +273,6 @@ internal sealed class SocketHttpConnection : ServerConnection, ISocketDetachFeat
             _socket.Dispose();
         }
     }
-
-    /// <summary>What a handed-over connection's transport is: its pipes are gone, and nothing reads or writes it.</summary>
-    private static readonly IDuplexPipe Released = CreateReleased();
 
     private static IDuplexPipe CreateReleased()
     {

@@ -100,7 +100,7 @@ internal static class Http1ConnectShim
                 throw new InvalidOperationException("This connection was already handed to a CONNECT tunnel.");
             }
             RelayEnd tunnel;
-            if (IsPlainSocket && _inner.Features.Get<ISocketDetachFeature>() is { } socket)
+            if (_inner.Features.Get<ISocketDetachFeature>() is { CanDetach: true } socket)
             {
                 // A plain socket: the tunnel relays socket to socket, with real half-close and without Kestrel's pipes.
                 DetachedSocket detached;
@@ -302,7 +302,6 @@ internal static class Http1ConnectShim
             }
         }
 
-        /// <summary>The client side of the tunnel: the transport's own pipes.</summary>
         /// <summary>The tunnel's end on the socket taken from Kestrel; ending the tunnel closes the socket and lets Kestrel finish.</summary>
         private sealed class SocketTunnelEnd(ShimmedConnection owner, RelayEnd socket) : RelayEnd
         {

@@ -254,8 +254,8 @@ internal sealed class TcpRelay
     /// <summary>
     /// Socket to socket on Linux: each burst of received bytes moves through a kernel pipe with <c>splice(2)</c>, never
     /// copied into this process. When the destination has no room, what waits in the pipe is copied out and sent with an
-    /// ordinary send, which waits for room, so reading pauses as on the other paths. Returns false, having moved nothing,
-    /// when splicing is unavailable (no pipe, or the kernel refuses it): the caller then copies.
+    /// ordinary send, which waits for room, so reading pauses as on the other paths. Returns false, with every byte read so
+    /// far delivered, once splicing is unavailable (no pipe, or the kernel refuses it): the caller then copies the rest.
     /// </summary>
     private async Task<bool> PumpSplicedAsync(Socket from, Socket to, RelayEnd source, RelayEnd destination, Direction direction)
     {
