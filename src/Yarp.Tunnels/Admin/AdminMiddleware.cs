@@ -13,14 +13,12 @@ namespace Yarp.Tunnels.Admin;
 /// </summary>
 internal sealed partial class AdminMiddleware(RequestDelegate next, AdminEndpoints endpoints, ListenerManager listeners, ILogger<AdminMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
-    {
-        if (context.Features.Get<IHttpListenerFeature>() is not HttpListenerFeature { IsAdmin: true })
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
+    // Not async on the way through: every proxied request passes here, and an async step would add its state machine.
+    public Task InvokeAsync(HttpContext context) =>
+        context.Features.Get<IHttpListenerFeature>() is HttpListenerFeature { IsAdmin: true } ? AnswerAsync(context) : next(context);
 
+    private async Task AnswerAsync(HttpContext context)
+    {
         var response = context.Response;
         response.Headers.CacheControl = "no-cache, max-age=0";
         response.Headers.XContentTypeOptions = "nosniff";

@@ -16,7 +16,7 @@ internal abstract class ServerConnection : ConnectionContext,
 {
     private static long _lastId;
 
-    private readonly FeatureCollection _features = new();
+    private readonly ConnectionFeatureCollection _features = new();
     private IDictionary<object, object?>? _items;
 
     /// <param name="idPrefix">The transport's name, ahead of a process-wide sequence number in <see cref="ConnectionId"/>.</param>
