@@ -18,6 +18,9 @@ internal sealed class TcpRelay
     /// <summary>The buffer between a socket-to-socket relay's receive and send loops, per direction.</summary>
     public const int SocketBufferBytes = 512 * 1024;
 
+    // Bursts below this many bytes are spliced on the socket event thread (see PumpSplicedAsync).
+    private const int InlineBurstBytes = 4 * 1024;
+
     // The first block asked for after a full one; doubled while receives fill their blocks, up to the end's MaxWriteSize.
     private const int MinReceiveSize = 4096;
 
@@ -262,11 +265,24 @@ internal sealed class TcpRelay
         byte[]? copy = null;
         // The source is read with an asynchronous receive first (waiting for data), which does the same for it.
         await KernelPipe.PrepareAsync(to, _aborted.Token).ConfigureAwait(false);
+        // While bursts stay small (messages, requests and responses), each wake-up below runs on the socket event thread:
+        // it splices without blocking and waits again, and the thread-pool hand-off it saves is most of what a small
+        // burst costs. Bulk transfers go back to the thread pool, where both directions and other tunnels run in parallel
+        // instead of queuing behind each other on the one event thread.
+        var inline = true;
+        InlineSocketCompletions.Prefer(from, inline);
         try
         {
             while (true)
             {
-                await source.WaitForDataAsync(_aborted.Token).ConfigureAwait(false);
+                var wait = source.WaitForDataAsync(_aborted.Token);
+                if (wait.IsCompleted && OnEventThread)
+                {
+                    // More bytes were there at once: a flow rather than a wake-up, which the event thread must not serve
+                    // for as long as it lasts (every other socket waits behind it).
+                    await Task.Yield();
+                }
+                await wait.ConfigureAwait(false);
                 if (KernelPipe.Rent() is not { } pipe)
                 {
                     return false;
@@ -295,6 +311,16 @@ internal sealed class TcpRelay
                         return true;
                     }
                     continue;
+                }
+                if (moved < InlineBurstBytes != inline)
+                {
+                    inline = !inline;
+                    InlineSocketCompletions.Prefer(from, inline);
+                }
+                if (!inline && OnEventThread)
+                {
+                    // A bulk burst woke us on the event thread: it goes on on the thread pool.
+                    await Task.Yield();
                 }
                 Touch();
                 source.CountBytes(moved, read: true);
@@ -337,8 +363,14 @@ internal sealed class TcpRelay
             {
                 ArrayPool<byte>.Shared.Return(copy);
             }
+            // The end of the relay (and any fallback copy loop) is not for the event thread.
+            InlineSocketCompletions.Prefer(from, inline: false);
+            await Task.Yield();
         }
     }
+
+    // The runtime's socket event thread is its own thread; a completion handed off runs on a thread-pool thread.
+    private static bool OnEventThread => !Thread.CurrentThread.IsThreadPoolThread;
 
     /// <summary>A splice into <paramref name="to"/>; a socket the kernel will not splice into is served by the copy fallback.</summary>
     private static int SpliceOrWouldBlock(KernelPipe pipe, Socket to, int count)
