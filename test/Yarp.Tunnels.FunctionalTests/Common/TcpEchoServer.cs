@@ -134,6 +134,22 @@ internal static class SocketIo
         }
     }
 
+    /// <summary>
+    /// Connects, or null when the server reset the connection before the client's connect completed: a tunnel that
+    /// fails at once can reset the accepted connection before the client's connect reports success.
+    /// </summary>
+    public static async Task<Socket?> ConnectUnlessResetAsync(int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ConnectAsync(port, cancellationToken);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return null;
+        }
+    }
+
     public static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)

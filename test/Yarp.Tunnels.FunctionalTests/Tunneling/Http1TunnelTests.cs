@@ -72,7 +72,7 @@ public class Http1TunnelTests
         await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(L1(squid.Address, $"127.0.0.1:{echo.Port}")), new InternalListenerRegistry());
         var token = TestHost.TimeoutToken();
 
-        using var client = await ConnectUnlessResetAsync(host.TcpProxyPort("l1"), token);
+        using var client = await SocketIo.ConnectUnlessResetAsync(host.TcpProxyPort("l1"), token);
         if (client is not null)
         {
             await SendUnlessClosedAsync(client, "hello"u8.ToArray(), token);
@@ -153,7 +153,7 @@ public class Http1TunnelTests
         await using var host = await TunnelsTestHost.StartAsync(TunnelsTestHost.Section(config), new InternalListenerRegistry());
         var token = TestHost.TimeoutToken();
 
-        using var client = await ConnectUnlessResetAsync(host.TcpProxyPort("l1"), token);
+        using var client = await SocketIo.ConnectUnlessResetAsync(host.TcpProxyPort("l1"), token);
         if (client is not null)
         {
             Assert.Empty(await ReadUntilClosedAsync(client, token));
@@ -284,22 +284,6 @@ public class Http1TunnelTests
     }
 
     /// <summary>Sends, unless the refused tunnel already closed (reset) the connection: the refusal may win the race.</summary>
-    /// <summary>
-    /// Connects, or null when the gateway reset the connection before the client's connect completed: a tunnel that
-    /// fails at once can reset the accepted connection before the client's connect reports success.
-    /// </summary>
-    private static async Task<Socket?> ConnectUnlessResetAsync(int port, CancellationToken token)
-    {
-        try
-        {
-            return await SocketIo.ConnectAsync(port, token);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
-        {
-            return null;
-        }
-    }
-
     private static async Task SendUnlessClosedAsync(Socket client, byte[] data, CancellationToken token)
     {
         try
