@@ -18,7 +18,7 @@ internal sealed class TcpRelay
     /// <summary>The buffer between a socket-to-socket relay's receive and send loops, per direction.</summary>
     public const int SocketBufferBytes = 512 * 1024;
 
-    // Bursts below this many bytes are spliced on the socket event thread (see PumpSplicedAsync).
+    // Bursts below this many bytes are spliced on the socket event thread, larger ones on the thread pool (see PumpSplicedAsync).
     private const int InlineBurstBytes = 4 * 1024;
 
     // The first block asked for after a full one; doubled while receives fill their blocks, up to the end's MaxWriteSize.
@@ -312,9 +312,10 @@ internal sealed class TcpRelay
                     }
                     continue;
                 }
-                if (moved < InlineBurstBytes != inline)
+                var small = moved < InlineBurstBytes;
+                if (small != inline)
                 {
-                    inline = !inline;
+                    inline = small;
                     InlineSocketCompletions.Prefer(from, inline);
                 }
                 if (!inline && OnEventThread)
@@ -365,7 +366,10 @@ internal sealed class TcpRelay
             }
             // The end of the relay (and any fallback copy loop) is not for the event thread.
             InlineSocketCompletions.Prefer(from, inline: false);
-            await Task.Yield();
+            if (OnEventThread)
+            {
+                await Task.Yield();
+            }
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed class ConnectionFeatureCollection : IFeatureCollection
             {
                 if (index >= 0)
                 {
-                    // Keep the order of the rest: a feature set again later goes last, as it would in a dictionary.
+                    // The rest keep their order: features enumerate in the order they were set.
                     Array.Copy(_features, index + 1, _features, index, _count - index - 1);
                     _features[--_count] = default;
                     _revision++;

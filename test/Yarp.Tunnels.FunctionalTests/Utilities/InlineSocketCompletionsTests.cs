@@ -1,14 +1,11 @@
-using System.Net;
 using System.Net.Sockets;
+using Yarp.Tunnels.FunctionalTests.Common;
 using Yarp.Tunnels.Utilities;
-using Xunit;
 
-namespace Yarp.Tunnels.Tests.Utilities;
+namespace Yarp.Tunnels.FunctionalTests.Utilities;
 
 public class InlineSocketCompletionsTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     public void IsSupported_ThisRuntime_HasThePerSocketSetting()
     {
@@ -26,7 +23,8 @@ public class InlineSocketCompletionsTests
         {
             return;
         }
-        var (client, server) = await ConnectedPairAsync();
+        var token = TestHost.TimeoutToken();
+        var (client, server) = await SocketIo.ConnectedPairAsync(token);
         using (client)
         using (server)
         {
@@ -35,8 +33,8 @@ public class InlineSocketCompletionsTests
             var receive = ReceiveAndReportThreadAsync(server);
             await Task.Delay(50);
             Assert.False(receive.IsCompleted);
-            await client.SendAsync(new byte[] { 1 });
-            var (received, onThreadPool) = await receive.WaitAsync(Timeout);
+            await SocketIo.SendAllAsync(client, new byte[] { 1 }, token);
+            var (received, onThreadPool) = await receive.WaitAsync(TestHost.Timeout);
 
             Assert.Equal(1, received);
             // The runtime's event thread is a thread of its own; a handed-off completion runs on the thread pool.
@@ -46,19 +44,7 @@ public class InlineSocketCompletionsTests
 
     private static async Task<(int Received, bool OnThreadPool)> ReceiveAndReportThreadAsync(Socket socket)
     {
-        var buffer = new byte[16];
-        var received = await socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+        var received = await socket.ReceiveAsync(new byte[16], SocketFlags.None).ConfigureAwait(false);
         return (received, Thread.CurrentThread.IsThreadPoolThread);
-    }
-
-    private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accept = listener.AcceptAsync();
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        return (client, await accept.WaitAsync(Timeout));
     }
 }
