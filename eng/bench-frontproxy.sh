@@ -5,6 +5,7 @@
 #   loopback : the same sample and hosts, both hops over loopback TCP (FrontProxy:EmbeddedTransport=Loopback)
 #   plain YARP, 2 hops / 1 hop: the sample's routes on plain YARP 2.3 (no Yarp.Tunnels), same greeting service, loopback
 #              TCP, one process (the benchmark program's plain-yarp mode); front on two ports (h1, h2c: plain Kestrel has no Auto)
+#              with the sample's host (WebApplication.CreateBuilder and its log levels) and GC settings (below)
 #   1 hop, like for like: the sample's front (--role front, as shipped but for its clusters' HTTP version: HTTP/1.1, as a
 #              service speaks) and plain YARP (--hops 1 --upstream), both forwarding to the same service process (the
 #              sample's --role service) over loopback TCP: the issue's "plain YARP with the same routes" comparison
@@ -36,6 +37,16 @@ FP_BIN=$REPO/samples/FrontProxy/bin/Release/net10.0
 BENCH_BIN=$REPO/eng/Yarp.Tunnels.Benchmarks/bin/Release/net10.0
 dotnet build -c Release -v q -nologo "$REPO/samples/FrontProxy" >&2 && dotnet build -c Release -v q -nologo "$REPO/eng/Yarp.Tunnels.Benchmarks" >&2 \
     || { echo "build failed" >&2; exit 1; }
+# Plain YARP runs with the sample's garbage collector settings (its runtimeconfig: Server GC as in any Web SDK app, and
+# the sample's DATAS choice), so the ratios compare the libraries, not GC modes (the benchmark program itself is a
+# console app: workstation GC, which in one side-by-side run gave plain YARP 4-13 % more HTTP/1.1 req/s than Server GC with DATAS).
+SAMPLE_GC_ENV=$(python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["runtimeOptions"].get("configProperties", {})
+env = ["DOTNET_gcServer=%d" % bool(c.get("System.GC.Server", False))]
+if "System.GC.DynamicAdaptationMode" in c:
+    env.append("DOTNET_GCDynamicAdaptationMode=%d" % c["System.GC.DynamicAdaptationMode"])
+print(" ".join(env))' "$FP_BIN/FrontProxy.runtimeconfig.json") || { echo "cannot read $FP_BIN/FrontProxy.runtimeconfig.json" >&2; exit 1; }
 # shellcheck source=/dev/null
 source "$PEERS_SH"
 mkdir -p "$PEERS_RUN/logs"
@@ -105,12 +116,12 @@ fi
 if has_row internal; then start_front_proxy fp-internal 16600 && PID[internal]=$PEERS_LAST_PID || exit 1; fi
 if has_row loopback; then start_front_proxy fp-loopback 16610 --FrontProxy:EmbeddedTransport=Loopback && PID[loopback]=$PEERS_LAST_PID || exit 1; fi
 if has_row yarp2; then
-    peers_start plain-yarp-2 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16620 --hops 2
+    peers_start plain-yarp-2 env $SAMPLE_GC_ENV dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16620 --hops 2
     PID[yarp2]=$PEERS_LAST_PID
     wait_port 16621 60 || exit 1
 fi
 if has_row yarp1; then
-    peers_start plain-yarp-1 dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16630 --hops 1
+    peers_start plain-yarp-1 env $SAMPLE_GC_ENV dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16630 --hops 1
     PID[yarp1]=$PEERS_LAST_PID
     wait_port 16631 60 || exit 1
 fi
@@ -125,7 +136,7 @@ if has_row gw1; then
     PID[gw1]=$PEERS_LAST_PID
 fi
 if has_row yarp1ext; then
-    peers_start plain-yarp-1ext dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16650 --hops 1 --upstream "127.0.0.1:$SERVICE_PORT"
+    peers_start plain-yarp-1ext env $SAMPLE_GC_ENV dotnet "$BENCH_BIN/Yarp.Tunnels.Benchmarks.dll" plain-yarp --port 16650 --hops 1 --upstream "127.0.0.1:$SERVICE_PORT"
     PID[yarp1ext]=$PEERS_LAST_PID
     wait_port 16651 60 || exit 1
 fi
@@ -156,7 +167,7 @@ done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 {
-    echo "FrontProxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; h2load -t1 -c50, ${WARMUP} s warm-up per row and protocol, ${SECS} s per cell, best of $ROUNDS interleaved rounds; CPU: the row's process (the front's, for the 1-hop rows), user + system, per request, lowest of the rounds"
+    echo "FrontProxy benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; h2load -t1 -c50, plain YARP with the sample's GC settings ($SAMPLE_GC_ENV), ${WARMUP} s warm-up per row and protocol, ${SECS} s per cell, best of $ROUNDS interleaved rounds; CPU: the row's process (the front's, for the 1-hop rows), user + system, per request, lowest of the rounds"
     echo
     echo "| row | HTTP/1.1 req/s | h2c req/s | HTTP/1.1 CPU µs/req | h2c CPU µs/req |"
     echo "|---|---:|---:|---:|---:|"
