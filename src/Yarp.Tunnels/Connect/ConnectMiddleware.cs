@@ -34,10 +34,15 @@ internal sealed partial class ConnectMiddleware(RequestDelegate next, UpgradePol
         {
             return next(context);
         }
+        var isConnect = upgrade?.Kind == UpgradeRequestKind.Connect;
+        // The route's settings only for what may tunnel: every other request of the proxy passes here too.
+        if (!isConnect && (upgrade is not null || !HttpMethods.IsPost(context.Request.Method)))
+        {
+            return next(context);
+        }
         var routeId = proxy.Route.Config.RouteId;
         var settings = policies.Current.ConnectOf(routeId);
-        var isConnect = upgrade?.Kind == UpgradeRequestKind.Connect;
-        var isPost = !isConnect && upgrade is null && settings.AllowPost && HttpMethods.IsPost(context.Request.Method);
+        var isPost = !isConnect && settings.AllowPost;
         return isConnect || isPost ? TunnelAsync(context, proxy, routeId, settings, upgrade as UpgradeRequestFeature, isPost) : next(context);
     }
 

@@ -26,21 +26,29 @@ internal static class UpgradePipeline
         proxy.UsePassiveHealthChecks();
     }
 
-    public static void Configure(IReverseProxyApplicationBuilder proxy, Action<IReverseProxyApplicationBuilder> userSteps, IEnumerable<UpgradeChain> chains)
+    public static void Configure(IReverseProxyApplicationBuilder proxy, Action<IReverseProxyApplicationBuilder> userSteps, IReadOnlyCollection<UpgradeChain> chains)
     {
         proxy.UseMiddleware<UpgradePolicyMiddleware>();
-        foreach (var chain in chains)
+        if (chains.Count == 0)
         {
-            proxy.UseWhen(context => ChainOf(context) == chain.Name, branch =>
-            {
-                var chainProxy = new ProxyBranchBuilder(branch);
-                DefaultSteps(chainProxy);
-                chain.Configure(chainProxy);
-                // A chain that answered (even if it then called next) has stopped the upgrade.
-                chainProxy.Use(next => context => context.Response.HasStarted ? Task.CompletedTask : next(context));
-            });
+            // No chain to select: every request runs the user's steps, with no per-request test.
+            userSteps(proxy);
         }
-        proxy.UseWhen(context => ChainOf(context) is null, branch => userSteps(new ProxyBranchBuilder(branch)));
+        else
+        {
+            foreach (var chain in chains)
+            {
+                proxy.UseWhen(context => ChainOf(context) == chain.Name, branch =>
+                {
+                    var chainProxy = new ProxyBranchBuilder(branch);
+                    DefaultSteps(chainProxy);
+                    chain.Configure(chainProxy);
+                    // A chain that answered (even if it then called next) has stopped the upgrade.
+                    chainProxy.Use(next => context => context.Response.HasStarted ? Task.CompletedTask : next(context));
+                });
+            }
+            proxy.UseWhen(context => ChainOf(context) is null, branch => userSteps(new ProxyBranchBuilder(branch)));
+        }
         proxy.UseMiddleware<ConnectMiddleware>();
         proxy.UseMiddleware<UpgradeForwarderMiddleware>();
     }
