@@ -16,6 +16,7 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
 
     private readonly IConfiguration _kestrelSection;
     private readonly HiddenHttpEndpoints _endpoints;
+    private readonly Lock _publishing = new();
     private volatile bool _sharedEndpoints;
 
     public KestrelEndpointProjection(IConfiguration kestrelSection, HiddenHttpEndpoints endpoints)
@@ -43,28 +44,46 @@ internal sealed class KestrelEndpointProjection : ConfigurationProvider, IConfig
         }
     }
 
-    public override void Load()
+    public override void Load() => Publish();
+
+    /// <summary>Projects the section and the endpoints; false when that is what Kestrel already has.</summary>
+    private bool Publish()
     {
-        var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in _kestrelSection.AsEnumerable(makePathsRelative: true))
+        // Reloads come from the app's configuration and from listener changes, on any thread: one at a time, so a
+        // snapshot taken earlier is never published after a later one.
+        lock (_publishing)
         {
-            if (value is not null)
+            var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (key, value) in _kestrelSection.AsEnumerable(makePathsRelative: true))
             {
-                data[key] = value;
+                if (value is not null)
+                {
+                    data[key] = value;
+                }
             }
+            foreach (var endpoint in (_sharedEndpoints ? _endpoints.Shared : []).Concat(_endpoints.ListenerEndpoints))
+            {
+                var prefix = $"Endpoints:{EndpointName(endpoint.Key)}:";
+                data[prefix + "Url"] = $"http://pipe:/{endpoint.PipeName}";
+                data[prefix + "Protocols"] = endpoint.Profile.Protocols.ToString();
+            }
+            if (data.Count == Data.Count && data.All(entry => Data.TryGetValue(entry.Key, out var value) && value == entry.Value))
+            {
+                return false;
+            }
+            Data = data;
+            return true;
         }
-        foreach (var endpoint in (_sharedEndpoints ? _endpoints.Shared : []).Concat(_endpoints.ListenerEndpoints))
-        {
-            var prefix = $"Endpoints:{EndpointName(endpoint.Key)}:";
-            data[prefix + "Url"] = $"http://pipe:/{endpoint.PipeName}";
-            data[prefix + "Protocols"] = endpoint.Profile.Protocols.ToString();
-        }
-        Data = data;
     }
 
+    // Kestrel re-reads the whole projection on every signal, and a listener change publishing while it reads can
+    // show it an endpoint without its Url (it then fails that reload): so it is signalled only for a real change, not
+    // for every reload of the app's configuration.
     private void Reload()
     {
-        Load();
-        OnReload();
+        if (Publish())
+        {
+            OnReload();
+        }
     }
 }
