@@ -42,8 +42,10 @@ internal sealed partial class ConnectMiddleware(RequestDelegate next, UpgradePol
         }
         var routeId = proxy.Route.Config.RouteId;
         var settings = policies.Current.ConnectOf(routeId);
-        var isPost = !isConnect && settings.AllowPost;
-        return isConnect || isPost ? TunnelAsync(context, proxy, routeId, settings, upgrade as UpgradeRequestFeature, isPost) : next(context);
+        // Left: a CONNECT, or a POST, which tunnels only where the route allows it.
+        return isConnect || settings.AllowPost
+            ? TunnelAsync(context, proxy, routeId, settings, upgrade as UpgradeRequestFeature, isPost: !isConnect)
+            : next(context);
     }
 
     private async Task TunnelAsync(HttpContext context, IReverseProxyFeature proxy, string routeId, ConnectRoute settings, UpgradeRequestFeature? upgrade, bool isPost)
